@@ -1,0 +1,118 @@
+"""Chunked distances from points to centroids: the assignment step of k-means.
+
+The chapter "The mathematics of k-means" derives the identity used here,
+``argmin_j ||x - c_j||^2 = argmin_j (||c_j||^2 - 2 x.c_j)``, which turns the
+assignment into one matrix product per chunk of rows.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial.distance import cdist
+
+from ._validation import check_array, check_choice, check_float
+
+METRICS = ("sqeuclidean", "manhattan")
+
+#: Default bound, in MiB, on the temporary distance block built per chunk.
+WORKING_MEMORY_MB = 64
+
+
+def chunk_rows(n_centroids, n_features, metric="sqeuclidean", working_memory=None):
+    """Rows per chunk so that one chunk's temporaries stay within `working_memory` MiB.
+
+    A (rows, k) float64 distance block costs 8*k bytes a row; a few such
+    blocks live at once, so we budget 3 of them (plus the row copy).
+    """
+    mb = WORKING_MEMORY_MB if working_memory is None else working_memory
+    per_row = 8 * (3 * n_centroids + n_features)
+    return max(1, int(mb * 2**20 // per_row))
+
+
+def _sq_norms(X):
+    return np.einsum("ij,ij->i", X, X)
+
+
+def _distances_chunk(Xc, C, metric, xx=None, cc=None):
+    """Distances from the rows of Xc to the rows of C, shape (len(Xc), len(C))."""
+    if metric == "manhattan":
+        return cdist(Xc, C, metric="cityblock")
+    D = Xc @ C.T
+    D *= -2.0
+    D += cc[None, :]
+    D += (xx if xx is not None else _sq_norms(Xc))[:, None]
+    # The expanded form can round slightly below zero when x is close to c.
+    np.maximum(D, 0.0, out=D)
+    return D
+
+
+def _assign(X, C, metric, rows, xx=None):
+    """Labels and distance to the assigned centroid; X and C are valid float64."""
+    n = X.shape[0]
+    labels = np.empty(n, dtype=np.intp)
+    mind = np.empty(n, dtype=np.float64)
+    cc = _sq_norms(C) if metric == "sqeuclidean" else None
+    for start in range(0, n, rows):
+        stop = min(start + rows, n)
+        D = _distances_chunk(X[start:stop], C, metric,
+                             None if xx is None else xx[start:stop], cc)
+        lab = np.argmin(D, axis=1)  # ties go to the lowest centroid index
+        labels[start:stop] = lab
+        mind[start:stop] = D[np.arange(stop - start), lab]
+    return labels, mind
+
+
+def point_costs(X, C, labels, metric):
+    """Exact cost of each point to its own centroid (no expanded-form rounding)."""
+    diff = X - C[labels]
+    if metric == "manhattan":
+        return np.abs(diff).sum(axis=1)
+    return np.einsum("ij,ij->i", diff, diff)
+
+
+def assign(X, centroids, metric="sqeuclidean", *, working_memory=None, return_distances=False):
+    """Assign every point to its nearest centroid, in bounded memory.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The points. Any numeric dtype; arithmetic is done in float64.
+    centroids : array-like of shape (k, n_features)
+    metric : {"sqeuclidean", "manhattan"}, default="sqeuclidean"
+        Squared Euclidean distance (k-means) or L1 distance (k-medians).
+    working_memory : float, optional
+        Bound in MiB on the distance block built per chunk of rows
+        (default ``lib.distances.WORKING_MEMORY_MB``).
+    return_distances : bool, default=False
+        Also return each point's distance to its centroid.
+
+    Returns
+    -------
+    labels : ndarray of shape (n_samples,)
+        Index of the nearest centroid; ties go to the lowest index.
+    distances : ndarray of shape (n_samples,)
+        Only if `return_distances`.
+
+    Notes
+    -----
+    Taught in the chapter "The mathematics of k-means" (the vectorized identity).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lib import assign
+    >>> assign(np.array([[0.0, 0.0], [9.0, 9.0], [1.0, 0.0]]), np.array([[0.0, 0.0], [10.0, 10.0]]))
+    array([0, 1, 0])
+    """
+    X = check_array(X)
+    C = check_array(centroids, "centroids")
+    if C.shape[1] != X.shape[1]:
+        raise ValueError(f"centroids have {C.shape[1]} features but X has {X.shape[1]}; "
+                         f"pass centroids of shape (k, {X.shape[1]})")
+    check_choice(metric, "metric", METRICS)
+    if working_memory is not None:
+        check_float(working_memory, "working_memory", low=1e-9)
+    rows = chunk_rows(C.shape[0], X.shape[1], metric, working_memory)
+    labels, dist = _assign(X, C, metric, rows)
+    if return_distances:
+        return labels, point_costs(X, C, labels, metric)
+    return labels

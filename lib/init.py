@@ -1,0 +1,137 @@
+"""Initial centroids for k-means: Gaussian, sampled points and k-means++.
+
+Compared side by side in the chapter "Initialization, failure cases and
+choosing k".
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_array, check_choice, check_int, check_random_state
+from .distances import chunk_rows, point_costs
+
+INITS = ("k-means++", "greedy-k-means++", "random", "sample")
+
+
+def count_distinct(X, at_least=None, block=65536):
+    """Number of distinct rows of X, stopping early once `at_least` are seen."""
+    seen = np.empty((0, X.shape[1]))
+    for start in range(0, X.shape[0], block):
+        seen = np.unique(np.vstack([seen, X[start:start + block]]), axis=0)
+        if at_least is not None and len(seen) >= at_least:
+            break
+    return len(seen)
+
+
+def _random_gaussian(X, k, rng):
+    # Per-feature mean and std, as a histogram of the data would suggest.
+    return X.mean(axis=0) + X.std(axis=0) * rng.standard_normal((k, X.shape[1]))
+
+
+def _sample_distinct(X, k, rng, block=4096):
+    """k distinct rows of X, in random order (duplicate rows are skipped)."""
+    order = rng.permutation(X.shape[0])
+    chosen = np.empty((0, X.shape[1]))
+    for start in range(0, len(order), block):
+        rows = X[order[start:start + block]]
+        both = np.vstack([chosen, rows])
+        _, first = np.unique(both, axis=0, return_index=True)
+        keep = np.sort(first)  # first occurrences, in draw order
+        chosen = both[keep]
+        if len(chosen) >= k:
+            return chosen[:k].copy()
+    raise ValueError(f"X has only {len(chosen)} distinct points, fewer than k={k}; "
+                     f"choose k <= {len(chosen)}")
+
+
+def _kmeans_plusplus(X, k, rng, n_local_trials, metric):
+    """D^2 sampling (Arthur & Vassilvitskii 2007), optionally greedy."""
+    n = X.shape[0]
+    rows = chunk_rows(n_local_trials, X.shape[1], metric)
+    centers = np.empty((k, X.shape[1]))
+    centers[0] = X[rng.integers(n)]
+    closest = point_costs(X, centers[:1], np.zeros(n, dtype=np.intp), metric)
+    for c in range(1, k):
+        total = closest.sum()
+        if total <= 0:
+            raise ValueError(f"X has only {c} distinct points, fewer than k={k}; "
+                             f"choose k <= {c}")
+        # Sample candidates with probability proportional to D(x)^2 (the
+        # squared distance; for metric="manhattan" the L1 distance plays D^2's part).
+        u = rng.random(n_local_trials) * total
+        cand = np.searchsorted(np.cumsum(closest), u, side="right")
+        cand = np.minimum(cand, n - 1)
+        best_cost, best = np.inf, None
+        for j in cand:
+            # Greedy: keep the candidate that lowers the potential most.
+            new = np.empty(n)
+            for start in range(0, n, rows):
+                sl = slice(start, start + rows)
+                diff = X[sl] - X[j]
+                new[sl] = (np.abs(diff).sum(1) if metric == "manhattan"
+                           else np.einsum("ij,ij->i", diff, diff))
+            np.minimum(new, closest, out=new)
+            cost = new.sum()
+            if cost < best_cost:
+                best_cost, best, best_closest = cost, j, new
+        centers[c] = X[best]
+        closest = best_closest
+    return centers
+
+
+def init_centroids(X, k, init="k-means++", *, metric="sqeuclidean", seed=None,
+                   n_local_trials=None):
+    """Initial centroids for k-means.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    k : int
+        Number of centroids.
+    init : {"k-means++", "greedy-k-means++", "random", "sample"}, default="k-means++"
+        ``"random"``: Gaussian draws with the data's per-feature mean and std;
+        ``"sample"``: k distinct data points chosen uniformly;
+        ``"k-means++"``: D² sampling (Arthur & Vassilvitskii 2007);
+        ``"greedy-k-means++"``: k-means++ where each step draws
+        ``n_local_trials`` candidates and keeps the one that lowers the
+        potential most.
+    metric : {"sqeuclidean", "manhattan"}, default="sqeuclidean"
+    seed : None, int or np.random.Generator
+    n_local_trials : int, optional
+        For ``"greedy-k-means++"``; default ``2 + floor(log k)``, the number
+        Arthur and Vassilvitskii tried and scikit-learn uses.
+
+    Returns
+    -------
+    centroids : ndarray of shape (k, n_features)
+
+    References
+    ----------
+    D. Arthur and S. Vassilvitskii, "k-means++: the advantages of careful
+    seeding", SODA 2007.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [0.1], [10.0], [10.1]])
+    >>> C = init_centroids(X, 2, "k-means++", seed=0)
+    >>> C.shape
+    (2, 1)
+    """
+    X = check_array(X)
+    k = check_int(k, "k", high=X.shape[0], high_reason=f"the number of samples ({X.shape[0]})")
+    check_choice(init, "init", INITS)
+    rng = check_random_state(seed)
+    return _init(X, k, init, rng, metric, n_local_trials)
+
+
+def _init(X, k, init, rng, metric, n_local_trials=None):
+    if init == "random":
+        return _random_gaussian(X, k, rng)
+    if init == "sample":
+        return _sample_distinct(X, k, rng)
+    if init == "greedy-k-means++":
+        trials = 2 + int(np.log(k)) if n_local_trials is None else n_local_trials
+    else:
+        trials = 1
+    return _kmeans_plusplus(X, k, rng, trials, metric)

@@ -1,0 +1,242 @@
+"""Tests for lib.kmeans, lib.assign and the initializations."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.cluster import KMeans
+
+import lib
+from lib.distances import point_costs
+
+# ---------------------------------------------------------------- fixtures by hand
+
+SQUARE = np.array([[0.0, 0.0], [0.0, 2.0], [10.0, 0.0], [10.0, 2.0]])
+
+
+def test_hand_computed_two_clusters():
+    res = lib.kmeans(SQUARE, 2, init=np.array([[0.0, 1.0], [10.0, 1.0]]))
+    np.testing.assert_array_equal(res.labels, [0, 0, 1, 1])
+    np.testing.assert_allclose(res.centroids, [[0.0, 1.0], [10.0, 1.0]])
+    assert res.inertia == pytest.approx(4.0)  # four points, each 1 away
+    assert res.converged and res.n_iter == 1
+
+
+def test_one_lloyd_step_by_hand():
+    # Points 0, 1, 5, 6 with centroids 0 and 1: the first assignment gives
+    # {0} and {1, 5, 6} (cost 0 + 0 + 16 + 25); the means 0 and 4 give {0, 1}
+    # and {5, 6} (cost 0 + 1 + 1 + 4); the means 0.5 and 5.5 cost 4 * 0.25 and
+    # leave the labels unchanged, so Lloyd stops after two updates.
+    X = np.array([[0.0], [1.0], [5.0], [6.0]])
+    res = lib.kmeans(X, 2, init=np.array([[0.0], [1.0]]), tol=0)
+    np.testing.assert_allclose(res.history.centroids[1], [[0.0], [4.0]])
+    np.testing.assert_allclose(res.centroids, [[0.5], [5.5]])
+    np.testing.assert_allclose(res.history.inertia, [16 + 25, 1 + 1 + 4, 1.0])
+    assert res.n_iter == 2 and res.converged
+    assert res.inertia == pytest.approx(1.0)
+
+
+def test_kmedians_uses_the_median():
+    # The outlier 100 joins the left cluster; its median stays at 2 (the mean would be 21.2).
+    X = np.array([[0.0], [1.0], [2.0], [3.0], [100.0], [200.0], [201.0], [202.0]])
+    res = lib.kmeans(X, 2, init=np.array([[1.0], [201.0]]), metric="manhattan")
+    assert sorted(res.centroids.ravel().tolist()) == [2.0, 201.0]
+    assert res.inertia == pytest.approx(2 + 1 + 0 + 1 + 98 + 1 + 0 + 1)
+
+
+def test_uint8_pixels_do_not_overflow():
+    X = np.array([[255, 255, 255], [0, 0, 0], [250, 250, 250], [5, 5, 5]], dtype=np.uint8)
+    res = lib.kmeans(X, 2, init=np.array([[255.0] * 3, [0.0] * 3]))
+    assert res.centroids.dtype == np.float64
+    np.testing.assert_allclose(sorted(res.centroids[:, 0]), [2.5, 252.5])
+    assert res.inertia == pytest.approx(4 * 3 * 2.5**2)
+
+
+def test_assign_ties_go_to_lowest_index():
+    labels = lib.assign(np.array([[1.0]]), np.array([[0.0], [2.0]]))
+    assert labels.tolist() == [0]
+
+
+def test_assign_clamps_rounding_below_zero():
+    x = np.array([[1e8 + 1.0, 1e8]])
+    _, d = lib.assign(x, x.copy(), return_distances=True)
+    assert d[0] >= 0.0
+
+
+def test_empty_cluster_is_relocated_not_nan():
+    X = np.array([[0.0], [1.0], [2.0], [10.0], [11.0]])
+    # The third centroid is far from everything, so its cluster starts empty.
+    res = lib.kmeans(X, 3, init=np.array([[0.0], [10.0], [1000.0]]), tol=0)
+    assert np.isfinite(res.centroids).all()
+    assert not np.any(np.all(res.centroids == 0, axis=1) & (np.bincount(res.labels, minlength=3) == 0))
+    assert np.bincount(res.labels, minlength=3).min() >= 1
+    assert np.all(np.diff(res.history.inertia) <= 1e-12)
+
+
+def test_n_init_keeps_the_best_run():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 2))
+    singles = [lib.kmeans(X, 5, init="random", seed=s).inertia for s in range(5)]
+    best = lib.kmeans(X, 5, init="random", n_init=5, seed=np.random.default_rng(123))
+    assert best.inertia <= max(singles) + 1e-9  # sanity
+    g = np.random.default_rng(7)
+    runs = [lib.kmeans(X, 5, init="random", seed=g).inertia for _ in range(4)]
+    assert lib.kmeans(X, 5, init="random", n_init=4, seed=7).inertia == pytest.approx(min(runs))
+
+
+@pytest.mark.parametrize("init", ["k-means++", "greedy-k-means++", "random", "sample"])
+def test_every_init_runs_and_is_reproducible(init):
+    rng = np.random.default_rng(1)
+    X = np.vstack([rng.normal(c, 0.3, size=(50, 2)) for c in (0, 5, 10)])
+    a = lib.kmeans(X, 3, init=init, seed=3)
+    b = lib.kmeans(X, 3, init=init, seed=3)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    np.testing.assert_array_equal(a.centroids, b.centroids)
+
+
+def test_sample_init_gives_distinct_points_despite_duplicates():
+    # An image with large white areas: 990 white pixels and 10 others.
+    X = np.vstack([np.full((990, 3), 255.0), np.arange(30.0).reshape(10, 3)])
+    for s in range(10):
+        C = lib.init_centroids(X, 5, "sample", seed=s)
+        assert len(np.unique(C, axis=0)) == 5
+
+
+def test_fewer_distinct_points_than_k():
+    X = np.array([[1.0, 1.0]] * 5 + [[2.0, 2.0]] * 5)
+    with pytest.raises(ValueError, match=r"only 2 distinct points, fewer than k=3"):
+        lib.kmeans(X, 3, seed=0)
+
+
+def test_labels_match_returned_centroids_even_at_max_iter():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(500, 2))
+    res = lib.kmeans(X, 8, max_iter=1, seed=0, init="random")
+    assert res.n_iter == 1 and not res.converged
+    np.testing.assert_array_equal(res.labels, lib.assign(X, res.centroids))
+
+
+# ---------------------------------------------------------------- agreement with scikit-learn
+
+@pytest.mark.parametrize("shape,k", [((2000, 2), 5), ((1000, 20), 8), ((3000, 3), 16)])
+def test_agrees_with_sklearn_lloyd_from_same_init(shape, k):
+    rng = np.random.default_rng(shape[0])
+    centers = rng.normal(scale=10, size=(k, shape[1]))
+    X = centers[rng.integers(k, size=shape[0])] + rng.normal(size=shape)
+    C0 = X[rng.choice(shape[0], k, replace=False)]
+    ours = lib.kmeans(X, k, init=C0, tol=0, max_iter=100)
+    sk = KMeans(k, init=C0, n_init=1, algorithm="lloyd", tol=0, max_iter=100).fit(X)
+    np.testing.assert_allclose(ours.centroids, sk.cluster_centers_, atol=1e-8, rtol=0)
+    np.testing.assert_array_equal(ours.labels, sk.labels_)
+    assert ours.inertia == pytest.approx(sk.inertia_, rel=1e-10)
+
+
+# ---------------------------------------------------------------- properties
+
+finite = st.floats(-100, 100, allow_nan=False, width=64)
+datasets = st.integers(5, 40).flatmap(
+    lambda n: arrays(np.float64, (n, 2), elements=finite))
+
+
+def _setup(X, k):
+    n_distinct = len(np.unique(X, axis=0))
+    return min(k, n_distinct)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(X=datasets, k=st.integers(1, 5), seed=st.integers(0, 2**16),
+       metric=st.sampled_from(["sqeuclidean", "manhattan"]))
+def test_properties_of_every_run(X, k, seed, metric):
+    k = _setup(X, k)
+    res = lib.kmeans(X, k, seed=seed, metric=metric, tol=0)
+    J = np.asarray(res.history.inertia)
+    # The objective never increases (up to float rounding).
+    assert np.all(np.diff(J) <= 1e-9 * (1 + J[:-1]))
+    # The labels are the argmin: no centroid is strictly closer.
+    costs = point_costs(X, res.centroids, res.labels, metric)
+    for j in range(k):
+        other = point_costs(X, res.centroids, np.full(len(X), j), metric)
+        assert np.all(costs <= other + 1e-9 * (1 + other))
+    # At convergence every centroid is the mean (median for L1) of its cluster.
+    if res.converged:
+        for j in range(k):
+            members = X[res.labels == j]
+            if len(members):
+                centre = np.median(members, 0) if metric == "manhattan" else members.mean(0)
+                if metric == "manhattan":
+                    # Any point of the median set is optimal; check the L1 cost instead.
+                    assert np.abs(members - res.centroids[j]).sum() <= \
+                        np.abs(members - centre).sum() + 1e-9 * (1 + np.abs(members).sum())
+                else:
+                    np.testing.assert_allclose(res.centroids[j], centre, atol=1e-9 * (1 + np.abs(centre).max()))
+    # The same seed gives the same result.
+    again = lib.kmeans(X, k, seed=seed, metric=metric, tol=0)
+    np.testing.assert_array_equal(res.labels, again.labels)
+    np.testing.assert_array_equal(res.centroids, again.centroids)
+
+
+@settings(max_examples=40, deadline=None)
+@given(X=datasets, C=arrays(np.float64, (3, 2), elements=finite),
+       metric=st.sampled_from(["sqeuclidean", "manhattan"]),
+       wm=st.floats(1e-5, 1e-3))
+def test_chunked_equals_unchunked(X, C, metric, wm):
+    # A tiny working memory forces one-row chunks.
+    a, da = lib.assign(X, C, metric, return_distances=True)
+    b, db = lib.assign(X, C, metric, working_memory=wm, return_distances=True)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(da, db)
+
+
+def test_chunked_kmeans_equals_unchunked():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(3000, 4))
+    a = lib.kmeans(X, 7, seed=0)
+    b = lib.kmeans(X, 7, seed=0, working_memory=0.01)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    np.testing.assert_allclose(a.centroids, b.centroids, rtol=0, atol=1e-12)
+
+
+def test_assign_matches_brute_force_l1_and_l2():
+    rng = np.random.default_rng(9)
+    X, C = rng.normal(size=(200, 3)), rng.normal(size=(6, 3))
+    for metric, dist in [("sqeuclidean", lambda x, c: np.sum((x - c) ** 2)),
+                         ("manhattan", lambda x, c: np.sum(np.abs(x - c)))]:
+        brute = [int(np.argmin([dist(x, c) for c in C])) for x in X]
+        assert lib.assign(X, C, metric).tolist() == brute
+
+
+# ---------------------------------------------------------------- bad input
+
+X_OK = np.arange(20.0).reshape(10, 2)
+
+
+@pytest.mark.parametrize("kwargs,exc,pattern", [
+    (dict(X=np.arange(5.0), k=2), ValueError, r"X must be 2-D.*shape \(5,\).*reshape"),
+    (dict(X=np.empty((0, 2)), k=2), ValueError, r"X is empty.*\(0, 2\)"),
+    (dict(X=np.array([[1.0, np.nan], [2.0, 3.0]]), k=1), ValueError, r"NaN or infinity.*row 0, column 1"),
+    (dict(X=np.array([[1.0, np.inf], [2.0, 3.0]]), k=1), ValueError, r"NaN or infinity"),
+    (dict(X="abc", k=1), TypeError, r"X must be a 2-D array"),
+    (dict(X=np.array([["a", "b"]]), k=1), TypeError, r"X must hold numbers"),
+    (dict(X=X_OK, k=0), ValueError, r"k=0 is too small; choose k >= 1"),
+    (dict(X=X_OK, k=2.5), TypeError, r"k must be an integer, got 2.5"),
+    (dict(X=X_OK, k="3"), TypeError, r"k must be an integer"),
+    (dict(X=X_OK, k=12), ValueError, r"k=12 is larger than the number of samples \(10\); choose k <= 10"),
+    (dict(X=X_OK, k=2, init=np.zeros((3, 2))), ValueError, r"init has shape \(3, 2\).*\(2, 2\)"),
+    (dict(X=X_OK, k=2, init="kmeans++"), ValueError, r"init='kmeans\+\+' is not supported; choose one of"),
+    (dict(X=X_OK, k=2, metric="cosine"), ValueError, r"metric='cosine' is not supported; choose one of 'sqeuclidean', 'manhattan'"),
+    (dict(X=X_OK, k=2, max_iter=0), ValueError, r"max_iter=0 is too small; choose max_iter >= 1"),
+    (dict(X=X_OK, k=2, tol=-1.0), ValueError, r"tol=-1.0 is invalid; choose a finite tol >= 0"),
+    (dict(X=X_OK, k=2, seed="zero"), TypeError, r"seed must be None, an int or a np.random.Generator, got 'zero'"),
+    (dict(X=X_OK, k=2, seed=1.5), TypeError, r"seed must be None"),
+    (dict(X=X_OK, k=2, n_init=0), ValueError, r"n_init=0 is too small"),
+])
+def test_bad_input_gets_a_clear_message(kwargs, exc, pattern):
+    X = kwargs.pop("X")
+    k = kwargs.pop("k")
+    with pytest.raises(exc, match=pattern):
+        lib.kmeans(X, k, **kwargs)
+
+
+def test_assign_rejects_mismatched_features():
+    with pytest.raises(ValueError, match=r"centroids have 3 features but X has 2"):
+        lib.assign(X_OK, np.zeros((2, 3)))
