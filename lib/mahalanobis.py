@@ -1,0 +1,300 @@
+"""K-means under a Mahalanobis distortion ``(x - mu)^T Sigma (x - mu)``.
+
+Everything here works on the quadratic form directly, never by whitening the
+data, so that the chapter "The mathematics of k-means" can check the theorem
+"Mahalanobis k-means is Euclidean k-means on ``X Sigma^{1/2}``" with numbers
+instead of assuming it.
+
+``sigma`` is the matrix *inside* the quadratic form. For the classical
+Mahalanobis distance of data with covariance ``S``, pass ``sigma = inv(S)``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import (check_array, check_choice, check_float, check_int,
+                          check_random_state)
+from .distances import WORKING_MEMORY_MB
+from .init import _sample_distinct, count_distinct
+from .kmeans import History, KMeansResult, _fill_empty, _update
+
+
+def check_sigma(sigma, n_features, name="sigma"):
+    """Return `sigma` as a symmetric positive-definite float64 (d, d) array, or raise."""
+    S = check_array(sigma, name)
+    if S.shape != (n_features, n_features):
+        raise ValueError(f"{name} has shape {S.shape} but X has {n_features} features; "
+                         f"pass a ({n_features}, {n_features}) matrix")
+    scale = max(float(np.abs(S).max()), 1e-300)
+    if not np.allclose(S, S.T, rtol=0, atol=1e-10 * scale):
+        raise ValueError(f"{name} is not symmetric (largest |sigma - sigma.T| is "
+                         f"{np.abs(S - S.T).max():.3g}); pass (sigma + sigma.T) / 2")
+    try:
+        np.linalg.cholesky(S)
+    except np.linalg.LinAlgError:
+        low = float(np.linalg.eigvalsh(S).min())
+        raise ValueError(f"{name} is not positive definite (smallest eigenvalue {low:.3g}); "
+                         f"add a ridge, e.g. sigma + 1e-6 * np.eye({n_features})") from None
+    return (S + S.T) / 2
+
+
+def _mahalanobis_rows(d, k, working_memory=None):
+    # Per row: the (k, d) differences and the (k, d) product with sigma, plus (k,) output.
+    mb = WORKING_MEMORY_MB if working_memory is None else working_memory
+    return max(1, int(mb * 2**20 // (8 * (2 * k * d + k + d))))
+
+
+def _mahalanobis_chunk(Xc, C, S):
+    """(len(Xc), len(C)) matrix of (x - c)^T S (x - c), from the differences themselves."""
+    diff = Xc[:, None, :] - C[None, :, :]
+    # Summing diff * (diff @ S) never forms x^T S x - 2 x^T S c + ..., so no cancellation.
+    return np.einsum("rkd,rkd->rk", diff @ S, diff)
+
+
+def _mahalanobis_assign(X, C, S, rows):
+    n = X.shape[0]
+    labels = np.empty(n, dtype=np.intp)
+    mind = np.empty(n)
+    for start in range(0, n, rows):
+        D = _mahalanobis_chunk(X[start:start + rows], C, S)
+        lab = np.argmin(D, axis=1)  # ties go to the lowest centroid index, as in lib.assign
+        labels[start:start + rows] = lab
+        mind[start:start + rows] = D[np.arange(len(lab)), lab]
+    return labels, mind
+
+
+def mahalanobis_distances(X, centroids, sigma, *, working_memory=None):
+    """Squared Mahalanobis distances ``(x_i - c_j)^T sigma (x_i - c_j)``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    centroids : array-like of shape (k, n_features)
+    sigma : array-like of shape (n_features, n_features)
+        Symmetric positive definite. For the classical Mahalanobis distance of
+        data with covariance ``S`` pass ``np.linalg.inv(S)``.
+    working_memory : float, optional
+        Bound in MiB on the temporaries of each chunk of rows.
+
+    Returns
+    -------
+    D : ndarray of shape (n_samples, k)
+        Never negative: it is computed from the differences, not expanded.
+
+    Notes
+    -----
+    Taught in the chapter "The mathematics of k-means" (Mahalanobis distortion).
+
+    References
+    ----------
+    P. C. Mahalanobis, "On the generalised distance in statistics",
+    Proc. National Institute of Sciences of India 2(1), 1936.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mahalanobis_distances([[0.0, 0.0]], [[3.0, 0.0], [0.0, 1.0]], np.diag([1.0, 100.0]))
+    array([[  9., 100.]])
+    """
+    X = check_array(X)
+    C = _check_centroids(centroids, X.shape[1])
+    S = check_sigma(sigma, X.shape[1])
+    if working_memory is not None:
+        check_float(working_memory, "working_memory", low=1e-9)
+    rows = _mahalanobis_rows(X.shape[1], C.shape[0], working_memory)
+    return np.vstack([_mahalanobis_chunk(X[s:s + rows], C, S)
+                      for s in range(0, X.shape[0], rows)])
+
+
+def _check_centroids(centroids, d):
+    C = check_array(centroids, "centroids")
+    if C.shape[1] != d:
+        raise ValueError(f"centroids have {C.shape[1]} features but X has {d}; "
+                         f"pass centroids of shape (k, {d})")
+    return C
+
+
+def mahalanobis_assign(X, centroids, sigma, *, working_memory=None, return_distances=False):
+    """Assign every point to the centroid nearest in the Mahalanobis sense.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    centroids : array-like of shape (k, n_features)
+    sigma : array-like of shape (n_features, n_features)
+        Symmetric positive definite matrix of the quadratic form.
+    working_memory : float, optional
+        Bound in MiB on each chunk's temporaries; the (n, k) matrix is never built.
+    return_distances : bool, default=False
+        Also return each point's squared Mahalanobis distance to its centroid.
+
+    Returns
+    -------
+    labels : ndarray of shape (n_samples,)
+        ``argmin_j (x_i - c_j)^T sigma (x_i - c_j)``; ties go to the lowest index.
+    distances : ndarray of shape (n_samples,)
+        Only if `return_distances`.
+
+    Notes
+    -----
+    Taught in the chapter "The mathematics of k-means": this is in general
+    *not* the Euclidean assignment, even though sigma is the same for every
+    cluster.
+
+    References
+    ----------
+    P. C. Mahalanobis, 1936 (see :func:`mahalanobis_distances`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> C = [[3.0, 0.0], [0.0, 1.0]]
+    >>> mahalanobis_assign([[0.0, 0.0]], C, np.eye(2))          # Euclidean: 9 > 1
+    array([1])
+    >>> mahalanobis_assign([[0.0, 0.0]], C, np.diag([1.0, 100.0]))  # now 9 < 100
+    array([0])
+    """
+    X = check_array(X)
+    C = _check_centroids(centroids, X.shape[1])
+    S = check_sigma(sigma, X.shape[1])
+    if working_memory is not None:
+        check_float(working_memory, "working_memory", low=1e-9)
+    labels, dist = _mahalanobis_assign(X, C, S, _mahalanobis_rows(X.shape[1], C.shape[0],
+                                                                   working_memory))
+    return (labels, dist) if return_distances else labels
+
+
+def mahalanobis_kmeans(X, k, sigma, *, init="sample", max_iter=300, tol=1e-4, seed=None,
+                       working_memory=None):
+    """Lloyd's algorithm for the distortion ``sum_i (x_i - mu_j)^T sigma (x_i - mu_j)``.
+
+    Assign each point to its Mahalanobis-nearest centroid, then move each
+    centroid to the plain mean of its points (the chapter proves the mean is
+    still the minimiser). Nothing is whitened.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    k : int
+        Number of clusters, at most the number of distinct points.
+    sigma : array-like of shape (n_features, n_features)
+        Symmetric positive definite.
+    init : "sample" or array of shape (k, n_features), default="sample"
+        ``"sample"`` draws k distinct data points, exactly like
+        ``lib.kmeans(..., init="sample")`` with the same seed.
+    max_iter : int, default=300
+    tol : float, default=1e-4
+        Stop when the labels stop changing or when the centroid shift, measured
+        in the sigma-norm, is at most ``tol * trace(sigma @ cov(X)) / d``.
+        This is scikit-learn's relative rule for the whitened data, so the run
+        matches ``lib.kmeans`` on ``X @ sqrtm(sigma)`` step by step.
+    seed : None, int or np.random.Generator
+    working_memory : float, optional
+        Bound in MiB on each chunk's temporaries.
+
+    Returns
+    -------
+    KMeansResult
+        ``inertia`` is the Mahalanobis distortion of the final assignment.
+
+    Notes
+    -----
+    Taught in the chapter "The mathematics of k-means". Empty clusters are
+    refilled as in :func:`lib.kmeans` (the worst-served point).
+
+    References
+    ----------
+    S. P. Lloyd, "Least squares quantization in PCM", IEEE Trans. Inf. Theory
+    28(2), 1982. P. C. Mahalanobis, 1936.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [10.0, 0.0], [10.0, 1.0]])
+    >>> res = mahalanobis_kmeans(X, 2, np.diag([1.0, 4.0]), init=X[[0, 2]])
+    >>> res.centroids.tolist()
+    [[0.0, 0.5], [10.0, 0.5]]
+    >>> float(res.inertia)  # four points, each 0.5 away along the axis weighted by 4
+    4.0
+    """
+    X = check_array(X)
+    n, d = X.shape
+    k = check_int(k, "k", high=n, high_reason=f"the number of samples ({n})")
+    S = check_sigma(sigma, d)
+    max_iter = check_int(max_iter, "max_iter")
+    tol = check_float(tol, "tol")
+    rng = check_random_state(seed)
+    if working_memory is not None:
+        check_float(working_memory, "working_memory", low=1e-9)
+    if isinstance(init, str):
+        check_choice(init, "init", ("sample",))
+        distinct = count_distinct(X, at_least=k)
+        if distinct < k:
+            raise ValueError(f"X has only {distinct} distinct points, fewer than k={k}; "
+                             f"choose k <= {distinct}")
+        C = _sample_distinct(X, k, rng)
+    else:
+        C = check_array(init, "init")
+        if C.shape != (k, d):
+            raise ValueError(f"init has shape {C.shape} but k={k} and X has {d} features; "
+                             f"pass an init array of shape ({k}, {d})")
+        C = C.copy()
+
+    rows = _mahalanobis_rows(d, k, working_memory)
+    cov = np.cov(X, rowvar=False, bias=True).reshape(d, d)
+    tol_abs = tol * float(np.trace(S @ cov)) / d
+    hist = History()
+    labels, costs = _mahalanobis_assign(X, C, S, rows)
+    hist.centroids.append(C.copy())
+    hist.inertia.append(float(costs.sum()))
+    converged, n_iter = False, 0
+    for n_iter in range(1, max_iter + 1):
+        labels_used = _fill_empty(X, labels, costs, k)
+        C_new = _update(X, labels_used, k, "sqeuclidean")  # the mean, as the chapter proves
+        step = C_new - C
+        shift = float(np.einsum("kd,kd->", step @ S, step))
+        C = C_new
+        new_labels, costs = _mahalanobis_assign(X, C, S, rows)
+        hist.centroids.append(C.copy())
+        hist.inertia.append(float(costs.sum()))
+        done = np.array_equal(new_labels, labels_used) or shift <= tol_abs
+        labels = new_labels
+        if done:
+            converged = True
+            break
+    return KMeansResult(C, labels, float(costs.sum()), n_iter, converged, hist)
+
+
+def sqrtm_spd(sigma):
+    """The symmetric square root ``sigma^{1/2}`` of a symmetric positive-definite matrix.
+
+    Parameters
+    ----------
+    sigma : array-like of shape (d, d)
+
+    Returns
+    -------
+    root : ndarray of shape (d, d)
+        Symmetric positive definite, with ``root @ root == sigma`` up to rounding.
+        Whitening is ``X @ root``: then ``||(x - c) @ root||^2`` equals the
+        Mahalanobis distortion ``(x - c)^T sigma (x - c)``.
+
+    Notes
+    -----
+    Used by the chapter "The mathematics of k-means" to test the whitening theorem.
+
+    References
+    ----------
+    N. J. Higham, *Functions of Matrices*, SIAM 2008, section 6.1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sqrtm_spd(np.diag([4.0, 9.0]))
+    array([[2., 0.],
+           [0., 3.]])
+    """
+    S = check_array(sigma, "sigma")
+    S = check_sigma(S, S.shape[0])
+    w, V = np.linalg.eigh(S)
+    return (V * np.sqrt(w)) @ V.T
