@@ -1,0 +1,84 @@
+"""Browser test of the built site: headless Chromium opens every page.
+
+Run after `jupyter-book build` (``make test`` does both). Each page must load
+with no console errors, no failed requests, every image decoded and every
+formula typeset by the MathJax that the site serves itself.
+"""
+import functools
+import http.server
+import os
+import pathlib
+import threading
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+PAGES = sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
+               if "_static" not in p.parts and "_sources" not in p.parts) if HTML.is_dir() else []
+
+pytestmark = pytest.mark.site
+
+
+def test_site_was_built():
+    assert (HTML / "book" / "intro.html").is_file(), "run `make book` (or make test) first"
+    assert len(PAGES) >= 3
+
+
+@pytest.fixture(scope="module")
+def server():
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    assert os.path.exists(CHROMIUM), f"Chromium not found at {CHROMIUM}; apt-get install chromium"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_page_renders_offline(server, browser, page_path):
+    page = browser.new_page()
+    errors, failed = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("requestfailed", lambda r: failed.append(f"{r.url} ({r.failure})"))
+    page.on("response", lambda r: failed.append(f"{r.url} (HTTP {r.status})") if r.status >= 400 else None)
+    # Anything not served by our own server is a request the offline site must not make.
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server)
+               or route.request.url.startswith("data:") else route.abort())
+    page.goto(f"{server}/{page_path}", wait_until="load")
+    page.wait_for_load_state("networkidle")
+
+    n_math = page.locator(".math").count()
+    if n_math:
+        page.wait_for_function(
+            "() => window.MathJax && MathJax.startup && MathJax.startup.promise"
+            " && document.querySelectorAll('mjx-container').length > 0", timeout=20000)
+        page.evaluate("() => MathJax.startup.promise")
+        n_rendered = page.locator(".math mjx-container, mjx-container").count()
+        assert n_rendered >= n_math, f"{page_path}: {n_math} formulas, {n_rendered} typeset"
+        assert page.locator("mjx-merror").count() == 0, f"{page_path}: MathJax reported a TeX error"
+
+    broken = page.evaluate("""() => [...document.images]
+        .filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src)""")
+    page.close()
+    assert not failed, f"{page_path}: failed requests {failed}"
+    assert not errors, f"{page_path}: console errors {errors}"
+    assert not broken, f"{page_path}: images that did not load {broken}"
