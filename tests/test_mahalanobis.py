@@ -71,13 +71,29 @@ def test_equals_euclidean_kmeans_on_whitened_data(seed, d, k):
     S = random_spd(rng, d)
     R = sqrtm_spd(S)
     C0 = init_centroids(X, k, "sample", seed=seed)
-    m = mahalanobis_kmeans(X, k, S, init=C0, tol=1e-4)
-    e = lib.kmeans(X @ R, k, init=C0 @ R, tol=1e-4)
+    # tol=0: only the label rule stops, so no rounding at a tolerance boundary.
+    m = mahalanobis_kmeans(X, k, S, init=C0, tol=0)
+    e = lib.kmeans(X @ R, k, init=C0 @ R, tol=0)
     assert adjusted_rand_score(m.labels, e.labels) == pytest.approx(1.0)
     np.testing.assert_array_equal(m.labels, e.labels)
     np.testing.assert_allclose(m.centroids @ R, e.centroids, rtol=1e-7, atol=1e-7)
     assert m.inertia == pytest.approx(e.inertia, rel=1e-9, abs=1e-9)
     assert m.n_iter == e.n_iter
+
+
+def test_relative_tol_is_the_whitened_one():
+    # A loose tol makes the shift rule fire; it must fire on the same step as
+    # lib.kmeans on the whitened data.
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(300, 3))
+    S = random_spd(rng, 3)
+    R = sqrtm_spd(S)
+    C0 = init_centroids(X, 6, "sample", seed=1)
+    for tol in (1e-1, 1e-2, 1e-3):
+        m = mahalanobis_kmeans(X, 6, S, init=C0, tol=tol)
+        e = lib.kmeans(X @ R, 6, init=C0 @ R, tol=tol)
+        assert m.n_iter == e.n_iter
+        assert m.inertia == pytest.approx(e.inertia, rel=1e-9)
 
 
 def test_sample_init_matches_lib_kmeans_sample_init():
