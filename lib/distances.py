@@ -17,15 +17,23 @@ METRICS = ("sqeuclidean", "manhattan")
 WORKING_MEMORY_MB = 64
 
 
+#: Preferred size, in MiB, of one distance block: small enough to stay in the
+#: CPU cache, where the few passes over it are cheap.
+CACHE_BLOCK_MB = 2
+
+
 def chunk_rows(n_centroids, n_features, metric="sqeuclidean", working_memory=None):
     """Rows per chunk so that one chunk's temporaries stay within `working_memory` MiB.
 
     A (rows, k) float64 distance block costs 8*k bytes a row; a few such
-    blocks live at once, so we budget 3 of them (plus the row copy).
+    blocks live at once, so we budget 3 of them (plus the row copy). Within
+    that bound, blocks of about ``CACHE_BLOCK_MB`` are fastest.
     """
     mb = WORKING_MEMORY_MB if working_memory is None else working_memory
     per_row = 8 * (3 * n_centroids + n_features)
-    return max(1, int(mb * 2**20 // per_row))
+    bound = max(1, int(mb * 2**20 // per_row))
+    fast = max(256, int(CACHE_BLOCK_MB * 2**20 // (8 * max(n_centroids, n_features))))
+    return min(bound, fast)
 
 
 def _sq_norms(X):
@@ -36,8 +44,7 @@ def _distances_chunk(Xc, C, metric, xx=None, cc=None):
     """Distances from the rows of Xc to the rows of C, shape (len(Xc), len(C))."""
     if metric == "manhattan":
         return cdist(Xc, C, metric="cityblock")
-    D = Xc @ C.T
-    D *= -2.0
+    D = Xc @ (-2.0 * C.T)
     D += cc[None, :]
     D += (xx if xx is not None else _sq_norms(Xc))[:, None]
     # The expanded form can round slightly below zero when x is close to c.
@@ -46,18 +53,27 @@ def _distances_chunk(Xc, C, metric, xx=None, cc=None):
 
 
 def _assign(X, C, metric, rows, xx=None):
-    """Labels and distance to the assigned centroid; X and C are valid float64."""
+    """Labels and exact distance to the assigned centroid; X and C are valid float64.
+
+    The expanded form only ranks the centroids; the winner's distance is then
+    recomputed directly from ``x - c`` while the chunk is still in cache, so
+    the returned distances carry no cancellation error.
+    """
     n = X.shape[0]
     labels = np.empty(n, dtype=np.intp)
     mind = np.empty(n, dtype=np.float64)
     cc = _sq_norms(C) if metric == "sqeuclidean" else None
     for start in range(0, n, rows):
         stop = min(start + rows, n)
-        D = _distances_chunk(X[start:stop], C, metric,
-                             None if xx is None else xx[start:stop], cc)
+        Xc = X[start:stop]
+        D = _distances_chunk(Xc, C, metric, None if xx is None else xx[start:stop], cc)
         lab = np.argmin(D, axis=1)  # ties go to the lowest centroid index
         labels[start:stop] = lab
-        mind[start:stop] = D[np.arange(stop - start), lab]
+        if metric == "manhattan":
+            mind[start:stop] = D[np.arange(stop - start), lab]
+        else:
+            diff = Xc - C[lab]
+            mind[start:stop] = np.einsum("ij,ij->i", diff, diff)
     return labels, mind
 
 
@@ -113,6 +129,4 @@ def assign(X, centroids, metric="sqeuclidean", *, working_memory=None, return_di
         check_float(working_memory, "working_memory", low=1e-9)
     rows = chunk_rows(C.shape[0], X.shape[1], metric, working_memory)
     labels, dist = _assign(X, C, metric, rows)
-    if return_distances:
-        return labels, point_costs(X, C, labels, metric)
-    return labels
+    return (labels, dist) if return_distances else labels

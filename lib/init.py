@@ -8,19 +8,25 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import check_array, check_choice, check_int, check_random_state
-from .distances import chunk_rows, point_costs
+from .distances import METRICS, chunk_rows, point_costs
 
 INITS = ("k-means++", "greedy-k-means++", "random", "sample")
 
 
-def count_distinct(X, at_least=None, block=65536):
-    """Number of distinct rows of X, stopping early once `at_least` are seen."""
-    seen = np.empty((0, X.shape[1]))
-    for start in range(0, X.shape[0], block):
-        seen = np.unique(np.vstack([seen, X[start:start + block]]), axis=0)
-        if at_least is not None and len(seen) >= at_least:
-            break
-    return len(seen)
+def count_distinct(X, at_least=None):
+    """Number of distinct rows of X, stopping early once `at_least` are seen.
+
+    Looks at a growing prefix of the rows (4k, 16k, ... rows), so the usual
+    case costs almost nothing and only data with many duplicates is scanned
+    in full.
+    """
+    n = X.shape[0]
+    stop = n if at_least is None else min(n, 4 * at_least)
+    while True:
+        found = len(np.unique(X[:stop], axis=0))
+        if stop == n or (at_least is not None and found >= at_least):
+            return found
+        stop = min(n, 4 * stop)
 
 
 def _random_gaussian(X, k, rng):
@@ -121,6 +127,9 @@ def init_centroids(X, k, init="k-means++", *, metric="sqeuclidean", seed=None,
     X = check_array(X)
     k = check_int(k, "k", high=X.shape[0], high_reason=f"the number of samples ({X.shape[0]})")
     check_choice(init, "init", INITS)
+    check_choice(metric, "metric", METRICS)
+    if n_local_trials is not None:
+        n_local_trials = check_int(n_local_trials, "n_local_trials")
     rng = check_random_state(seed)
     return _init(X, k, init, rng, metric, n_local_trials)
 

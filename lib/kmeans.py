@@ -12,7 +12,7 @@ import scipy.sparse as sp
 
 from ._validation import (check_array, check_choice, check_float, check_int,
                           check_random_state)
-from .distances import METRICS, _assign, _sq_norms, chunk_rows, point_costs
+from .distances import METRICS, _assign, _sq_norms, chunk_rows
 from .init import INITS, _init, count_distinct
 
 
@@ -64,12 +64,15 @@ def _update(X, labels, k, metric):
             members = X[order[bounds[j]:bounds[j + 1]]]
             C[j] = np.median(members, axis=0) if len(members) else np.nan
         return C
-    n = X.shape[0]
-    # One sparse (k, n) indicator times X sums each cluster in O(n d).
-    R = sp.csr_matrix((np.ones(n), (labels, np.arange(n))), shape=(k, n))
+    n, d = X.shape
     counts = np.bincount(labels, minlength=k).astype(float)
+    if d <= 16:  # few features: one weighted bincount per feature
+        sums = np.stack([np.bincount(labels, weights=X[:, j], minlength=k) for j in range(d)], 1)
+    else:  # many: a sparse (n, k) one-hot matrix, transposed, times X; O(n d), no sort
+        onehot = sp.csr_matrix((np.ones(n), labels, np.arange(n + 1)), shape=(n, k))
+        sums = np.asarray(onehot.T @ X)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(R @ X) / counts[:, None]
+        return sums / counts[:, None]
 
 
 def _fill_empty(X, labels, costs, k):
@@ -99,8 +102,7 @@ def _fill_empty(X, labels, costs, k):
 def _lloyd(X, C, metric, max_iter, tol_abs, rows, xx):
     k = C.shape[0]
     hist = History()
-    labels, _ = _assign(X, C, metric, rows, xx)
-    costs = point_costs(X, C, labels, metric)
+    labels, costs = _assign(X, C, metric, rows, xx)
     hist.centroids.append(C.copy())
     hist.inertia.append(costs.sum())
     converged, n_iter = False, 0
@@ -109,8 +111,7 @@ def _lloyd(X, C, metric, max_iter, tol_abs, rows, xx):
         C_new = _update(X, labels_used, k, metric)
         shift = np.sum((C_new - C) ** 2)
         C = C_new
-        new_labels, _ = _assign(X, C, metric, rows, xx)
-        costs = point_costs(X, C, new_labels, metric)
+        new_labels, costs = _assign(X, C, metric, rows, xx)
         hist.centroids.append(C.copy())
         hist.inertia.append(costs.sum())
         # Labels that stop changing are a fixed point; the shift rule is the
