@@ -60,8 +60,15 @@ def _kmeans_plusplus(X, k, rng, n_local_trials, metric):
     for c in range(1, k):
         total = closest.sum()
         if total <= 0:
-            raise ValueError(f"X has only {c} distinct points, fewer than k={k}; "
-                             f"choose k <= {c}")
+            # Every squared distance is 0: either no new point exists, or the
+            # differences underflow float64 (below ~1e-154); draw uniformly
+            # among the points that differ from every chosen centre.
+            fresh = np.flatnonzero(~(X[:, None, :] == centers[None, :c]).all(-1).any(1))
+            if len(fresh) == 0:
+                raise ValueError(f"X has only {c} distinct points, fewer than k={k}; "
+                                 f"choose k <= {c}")
+            centers[c] = X[rng.choice(fresh)]
+            continue
         # Sample candidates with probability proportional to D(x)^2 (the
         # squared distance; for metric="manhattan" the L1 distance plays D^2's part).
         u = rng.random(n_local_trials) * total

@@ -133,9 +133,18 @@ def test_agrees_with_sklearn_lloyd_from_same_init(shape, k):
 
 # ---------------------------------------------------------------- properties
 
-finite = st.floats(-100, 100, allow_nan=False, width=64)
+# Coordinates on a grid of 1/8: exact ties and duplicate points are common,
+# which is where k-means implementations go wrong.
+finite = st.integers(-800, 800).map(lambda v: v / 8)
 datasets = st.integers(5, 40).flatmap(
     lambda n: arrays(np.float64, (n, 2), elements=finite))
+
+
+def test_kmeanspp_survives_underflowing_distances():
+    # (1e-200)**2 underflows to 0, yet the two points are distinct.
+    X = np.array([[1e-200, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    C = lib.init_centroids(X, 2, "k-means++", seed=0)
+    assert len(np.unique(C, axis=0)) == 2
 
 
 def _setup(X, k):
