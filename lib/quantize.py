@@ -66,6 +66,14 @@ def vq_encode(X, codebook, *, chunk_size=None):
         Dtype :func:`index_dtype` (k): uint8 for k <= 256, uint16 for
         k <= 65,536.
 
+    Notes
+    -----
+    Taught in the chapter "Compressing embedding tables with vector quantization".
+
+    References
+    ----------
+    R. M. Gray, "Vector quantization", IEEE ASSP Magazine 1(2), 1984.
+
     Examples
     --------
     >>> import numpy as np
@@ -170,6 +178,16 @@ def quantized_size(n, d, k, *, m=1, itemsize=4):
     Returns
     -------
     QuantizedSize
+
+    Notes
+    -----
+    Taught in the chapter "Compressing embedding tables with vector quantization". The index dtype is :func:`index_dtype` (k), so k = 257 costs two
+    bytes per index, not nine bits.
+
+    References
+    ----------
+    H. Jégou, M. Douze and C. Schmid, "Product quantization for nearest
+    neighbor search", IEEE TPAMI 33(1), 2011 (memory of PQ codes).
 
     Examples
     --------
@@ -297,6 +315,10 @@ def spherical_kmeans(X, k, *, init="k-means++", n_init=1, max_iter=300, tol=1e-4
     KMeansResult
         Unit-length ``centroids``; ``inertia`` is ``sum_i (1 - cos(x_i, c))``.
 
+    Notes
+    -----
+    Taught in the chapter "Compressing embedding tables with vector quantization".
+
     References
     ----------
     I. S. Dhillon and D. S. Modha, "Concept decompositions for large sparse
@@ -417,6 +439,10 @@ def pq_fit(X, m, *, ksub=256, init="k-means++", n_init=1, max_iter=300, tol=1e-4
     -------
     codebooks : ndarray of shape (m, ksub, n_features // m), float64
 
+    Notes
+    -----
+    Taught in the chapter "Compressing embedding tables with vector quantization".
+
     References
     ----------
     H. Jégou, M. Douze and C. Schmid, "Product quantization for nearest
@@ -527,6 +553,10 @@ def pq_search_adc(queries, codes, codebooks, k=10, *, metric="sqeuclidean", chun
     -------
     indices : ndarray of shape (n_queries, k), int
         Database rows, best first.
+
+    Notes
+    -----
+    Taught in the chapter "Compressing embedding tables with vector quantization".
 
     References
     ----------
