@@ -34,18 +34,24 @@ def _random_gaussian(X, k, rng):
     return X.mean(axis=0) + X.std(axis=0) * rng.standard_normal((k, X.shape[1]))
 
 
-def _sample_distinct(X, k, rng, block=4096):
-    """k distinct rows of X, in random order (duplicate rows are skipped)."""
+def _sample_distinct(X, k, rng):
+    """k distinct rows of X, in random order (duplicate rows are skipped).
+
+    Walks a random permutation in blocks that double in size, so data with
+    few duplicates costs one small ``np.unique`` and an image with large flat
+    areas still finds its k distinct colours.
+    """
     order = rng.permutation(X.shape[0])
     chosen = np.empty((0, X.shape[1]))
-    for start in range(0, len(order), block):
+    start, block = 0, 2 * k
+    while start < len(order):
         rows = X[order[start:start + block]]
         both = np.vstack([chosen, rows])
         _, first = np.unique(both, axis=0, return_index=True)
-        keep = np.sort(first)  # first occurrences, in draw order
-        chosen = both[keep]
+        chosen = both[np.sort(first)]  # first occurrences, in draw order
         if len(chosen) >= k:
             return chosen[:k].copy()
+        start, block = start + block, 2 * block
     raise ValueError(f"X has only {len(chosen)} distinct points, fewer than k={k}; "
                      f"choose k <= {len(chosen)}")
 
