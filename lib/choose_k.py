@@ -151,10 +151,12 @@ def silhouette_samples(X, labels, *, metric="euclidean", working_memory=None):
     For point i in cluster A, ``a(i)`` is its mean distance to the other
     points of A and ``b(i)`` the smallest mean distance to the points of
     another cluster; ``s(i) = (b - a) / max(a, b)``, and ``s(i) = 0`` when
-    A has one point. Rows are processed in chunks: each chunk's distances
-    to all n points, a (rows, n) block, are multiplied by the (n, k)
-    one-hot label matrix to give per-cluster sums, so memory is
-    ``O(rows * n)`` and the work is two matrix products per chunk.
+    A has one point. The n x n distances are never held at once: they are
+    computed in square blocks, and each block times the one-hot label matrix
+    adds every row's total distance to every cluster. Distances are
+    symmetric, so only blocks on or above the diagonal are computed, and
+    each is used twice (as itself and transposed); memory is
+    ``O(block^2 + n k)``.
 
     Parameters
     ----------
@@ -192,30 +194,37 @@ def silhouette_samples(X, labels, *, metric="euclidean", working_memory=None):
     check_choice(metric, "metric", SILHOUETTE_METRICS)
     mb = WORKING_MEMORY_MB if working_memory is None else check_float(
         working_memory, "working_memory", low=1e-9)
-    rows = max(1, int(mb * 2**20 // (8 * (2 * n + k + X.shape[1]))))
-    counts = np.bincount(codes, minlength=k).astype(float)
+    # Square (rows, rows) blocks; two temporaries of that size live at once.
+    rows = max(1, int(np.sqrt(mb * 2**20 / 16)))
     onehot = np.zeros((n, k))
     onehot[np.arange(n), codes] = 1.0
     xx = np.einsum("ij,ij->i", X, X)
-    s = np.empty(n)
-    for start in range(0, n, rows):
-        stop = min(start + rows, n)
-        D = _pairwise_block(X[start:stop], X, xx[start:stop], xx, metric)
-        D[np.arange(stop - start), np.arange(start, stop)] = 0.0  # exact self-distance
-        sums = D @ onehot  # (rows, k): total distance to each cluster
-        own = codes[start:stop]
-        r = np.arange(stop - start)
-        own_n = counts[own]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            a = sums[r, own] / (own_n - 1)
-            mean_other = sums / counts
-        mean_other[r, own] = np.inf
-        b = mean_other.min(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            si = (b - a) / np.maximum(a, b)
-        # Singletons get 0 (Rousseeuw); 0/0 (a = b = 0, duplicate points) too.
-        si[(own_n == 1) | ~np.isfinite(si)] = 0.0
-        s[start:stop] = si
+    sums = np.zeros((n, k))  # sums[i, j]: total distance from point i to cluster j
+    starts = range(0, n, rows)
+    for i0 in starts:
+        rows_i = slice(i0, min(i0 + rows, n))
+        for j0 in starts:
+            if j0 < i0:
+                continue  # distances are symmetric: block (j, i) is block (i, j) transposed
+            rows_j = slice(j0, min(j0 + rows, n))
+            D = _pairwise_block(X[rows_i], X[rows_j], xx[rows_i], xx[rows_j], metric)
+            if i0 == j0:
+                np.fill_diagonal(D, 0.0)  # exact self-distance
+            sums[rows_i] += D @ onehot[rows_j]
+            if j0 != i0:
+                sums[rows_j] += D.T @ onehot[rows_i]
+    counts = np.bincount(codes, minlength=k).astype(float)
+    r = np.arange(n)
+    own_n = counts[codes]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = sums[r, codes] / (own_n - 1)
+        mean_other = sums / counts
+    mean_other[r, codes] = np.inf
+    b = mean_other.min(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = (b - a) / np.maximum(a, b)
+    # Singletons get 0 (Rousseeuw); 0/0 (a = b = 0, duplicate points) too.
+    s[(own_n == 1) | ~np.isfinite(s)] = 0.0
     return s
 
 
