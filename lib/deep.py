@@ -1,0 +1,472 @@
+"""Deep clustering: a convolutional autoencoder, a clustering loss and UMAP.
+
+The chapter "Deep clustering of MNIST" (``book/deep_clustering.ipynb``)
+teaches this module. torch and umap-learn are imported inside the functions
+that need them, so ``import lib`` and ``import lib.deep`` work without them;
+calling a function that needs a missing package raises an ImportError that
+names the package and the fix.
+"""
+from __future__ import annotations
+
+import importlib
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import check_float, check_int, check_random_state
+from .kmeans import kmeans
+
+#: pip name of each optional package, for the error message.
+_PIP_NAMES = {"torch": "torch==2.13.0", "umap": "umap-learn"}
+
+
+def _require(module):
+    """Import an optional dependency, or explain how to install it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        pip = _PIP_NAMES.get(module, module)
+        raise ImportError(
+            f"lib.deep needs the package {module!r}, which is not installed; "
+            f"install it with `pip install {pip}` (or `pip install -r requirements.txt`)"
+        ) from err
+
+
+def get_device(device="auto"):
+    """The torch device to train on: CUDA when available, otherwise the CPU.
+
+    Parameters
+    ----------
+    device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
+
+    Returns
+    -------
+    torch.device
+
+    Examples
+    --------
+    >>> get_device("cpu")
+    device(type='cpu')
+    """
+    torch = _require("torch")
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cpu" or (isinstance(device, str) and device.startswith("cuda")):
+        if device != "cpu" and not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} but CUDA is not available; "
+                             f"use device='auto' or device='cpu'")
+        return torch.device(device)
+    raise ValueError(f"device={device!r} is not supported; choose 'auto', 'cpu' or 'cuda'")
+
+
+def conv_autoencoder(channels=(8, 16, 32, 64), *, seed=0):
+    """A small convolutional autoencoder for 1x28x28 images.
+
+    The encoder halves the image four times with stride-2 3x3 convolutions,
+    1 -> 8 -> 16 -> 32 -> 64 channels and 28 -> 14 -> 7 -> 3 -> 1 pixels, so
+    the code is the 64 channels of a single pixel: a 64-d vector. The decoder
+    mirrors it with transposed convolutions and ends in a sigmoid, because
+    pixels lie in [0, 1].
+
+    Parameters
+    ----------
+    channels : tuple of 4 ints, default=(8, 16, 32, 64)
+        Channels after each convolution; the last one is the code size.
+    seed : int, default=0
+        Seeds the weight initialization (torch's global random state is
+        restored afterwards).
+
+    Returns
+    -------
+    model : torch.nn.Sequential
+        ``model.encoder`` maps (batch, 1, 28, 28) to (batch, channels[-1]);
+        ``model.decoder`` maps codes back to images; ``model(x)`` does both.
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = conv_autoencoder(seed=0)
+    >>> model.encoder(torch.zeros(2, 1, 28, 28)).shape
+    torch.Size([2, 64])
+    >>> model(torch.zeros(2, 1, 28, 28)).shape
+    torch.Size([2, 1, 28, 28])
+    """
+    torch = _require("torch")
+    nn = torch.nn
+    if len(channels) != 4 or not all(isinstance(c, int) and c >= 1 for c in channels):
+        raise ValueError(f"channels={channels!r} must be 4 positive ints; "
+                         f"pass e.g. channels=(8, 16, 32, 64)")
+    c1, c2, c3, c4 = channels
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        encoder = nn.Sequential(
+            nn.Conv2d(1, c1, 3, stride=2, padding=1), nn.ReLU(),   # 28 -> 14
+            nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.ReLU(),  # 14 -> 7
+            nn.Conv2d(c2, c3, 3, stride=2), nn.ReLU(),             # 7 -> 3
+            nn.Conv2d(c3, c4, 3, stride=2),                        # 3 -> 1
+            nn.Flatten(),           # no ReLU on the code: k-means wants all of R^64
+        )
+        decoder = nn.Sequential(
+            nn.Unflatten(1, (c4, 1, 1)),
+            nn.ConvTranspose2d(c4, c3, 3, stride=2), nn.ReLU(),    # 1 -> 3
+            nn.ConvTranspose2d(c3, c2, 3, stride=2), nn.ReLU(),    # 3 -> 7
+            nn.ConvTranspose2d(c2, c1, 3, stride=2, padding=1, output_padding=1),
+            nn.ReLU(),                                             # 7 -> 14
+            nn.ConvTranspose2d(c1, 1, 3, stride=2, padding=1, output_padding=1),
+            nn.Sigmoid(),                                          # 14 -> 28
+        )
+    from collections import OrderedDict
+    return nn.Sequential(OrderedDict(encoder=encoder, decoder=decoder))
+
+
+def _check_images(images, name="images"):
+    """(n, 28, 28), (n, 1, 28, 28) or (n, 784) pixels (uint8 0-255 or floats in [0, 1]) -> float32 (n, 1, 28, 28)."""
+    if isinstance(images, (str, bytes)) or images is None:
+        raise TypeError(f"{name} must be an array of MNIST-sized images, got "
+                        f"{type(images).__name__}; pass an array of shape (n, 28, 28)")
+    arr = np.asarray(images)
+    if not np.issubdtype(arr.dtype, np.number):
+        raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}; "
+                        f"pass uint8 pixels or floats in [0, 1]")
+    if (arr.ndim == 2 and arr.shape[1] == 784) or (arr.ndim == 4 and arr.shape[1] == 1):
+        arr = arr.reshape(len(arr), 28, 28) if arr.size == len(arr) * 784 else arr
+    if arr.ndim != 3 or arr.shape[1:] != (28, 28) or arr.shape[0] < 1:
+        raise ValueError(f"{name} has shape {arr.shape}; pass images of shape (n, 28, 28) "
+                         f"or flattened (n, 784)")
+    if arr.dtype == np.uint8:
+        arr = arr / np.float32(255)
+    arr = arr.astype(np.float32)
+    if not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1:
+        raise ValueError(f"{name} must be uint8 pixels or floats in [0, 1], got values in "
+                         f"[{arr.min()}, {arr.max()}]; divide uint8-range floats by 255")
+    return arr[:, None]
+
+
+def _batches(n, batch_size, generator, torch):
+    """A fresh shuffled order of the indices, cut into batches (the last may be short)."""
+    order = torch.randperm(n, generator=generator)
+    return order.split(batch_size)
+
+
+@dataclass
+class TrainHistory:
+    """Mean losses per epoch, in the order they were trained.
+
+    ``stage[e]`` is ``"pretrain"`` or ``"joint"``; ``cluster`` is the
+    (normalized) WCSS, 0 during pre-training, where it is not used;
+    ``total = recon + lam * cluster``.
+    """
+    stage: list = field(default_factory=list)
+    recon: list = field(default_factory=list)
+    cluster: list = field(default_factory=list)
+    total: list = field(default_factory=list)
+
+
+def encode(model, images, *, batch_size=1000, device="auto"):
+    """Codes of `images` under ``model.encoder``, as a NumPy array.
+
+    Parameters
+    ----------
+    model : torch.nn.Module with an ``encoder``, e.g. from :func:`conv_autoencoder`
+    images : ndarray of shape (n, 28, 28)
+        uint8 pixels or floats in [0, 1].
+    batch_size : int, default=1000
+    device : {"auto", "cpu", "cuda"}, default="auto"
+
+    Returns
+    -------
+    codes : ndarray of shape (n, code_size), float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> encode(conv_autoencoder(seed=0), np.zeros((3, 28, 28), np.uint8), device="cpu").shape
+    (3, 64)
+    """
+    torch = _require("torch")
+    X = _check_images(images)
+    batch_size = check_int(batch_size, "batch_size")
+    dev = get_device(device)
+    model = model.to(dev)
+    was_training = model.training
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(X), batch_size):
+            xb = torch.from_numpy(X[start:start + batch_size]).to(dev)
+            out.append(model.encoder(xb).cpu().numpy())  # .cpu() before NumPy
+    model.train(was_training)
+    return np.concatenate(out).astype(np.float64)
+
+
+def train_autoencoder(model, images, *, k=10, pretrain_epochs=10, joint_epochs=0,
+                      lam=0.1, normalize=True, batch_size=256, lr=1e-3, seed=0,
+                      device="auto", progress=True):
+    """Stage I: pre-train on reconstruction, then train with a clustering loss.
+
+    Pre-training minimizes the mean squared reconstruction error (MSE). Joint
+    training then minimizes ``MSE + lam * WCSS``, where WCSS is the mean
+    squared distance of each code in the batch to its nearest centroid,
+    divided (``normalize=True``) by the mean squared distance of the codes
+    to their batch mean: the fraction of the codes' variance that the
+    clustering leaves unexplained. Without that division the encoder can
+    lower WCSS for free by shrinking every code towards zero. The
+    centroids start as k-means (:func:`lib.kmeans`) of the pre-trained codes
+    and are refreshed from every batch: each code pulls its centroid towards
+    itself with step ``1 / (number of codes it has received)``, the online
+    k-means update of DCN (Yang et al. 2017).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        From :func:`conv_autoencoder`; trained in place.
+    images : ndarray of shape (n, 28, 28)
+        uint8 pixels or floats in [0, 1].
+    k : int, default=10
+        Number of centroids of the clustering loss.
+    pretrain_epochs, joint_epochs : int, default=10 and 0
+    lam : float, default=0.1
+        Weight of the clustering loss, λ.
+    normalize : bool, default=True
+        Divide WCSS by the codes' total sum of squares (scale-free loss).
+    batch_size : int, default=256
+    lr : float, default=1e-3
+        Adam's learning rate.
+    seed : int, default=0
+        Seeds the batch order and the k-means of the codes. On the CPU the
+        same seed gives the same weights, bit for bit.
+    device : {"auto", "cpu", "cuda"}, default="auto"
+    progress : bool, default=True
+        One tqdm bar per stage (one tick per epoch).
+
+    Returns
+    -------
+    history : TrainHistory
+        Mean recon, cluster and total loss per epoch.
+    centroids : ndarray of shape (k, code_size) or None
+        The clustering-loss centroids at the end (None without joint epochs).
+
+    References
+    ----------
+    B. Yang, X. Fu, N. D. Sidiropoulos and M. Hong, "Towards K-means-friendly
+    spaces: simultaneous deep learning and clustering", ICML 2017.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, (64, 28, 28), dtype=np.uint8)
+    >>> model = conv_autoencoder(seed=0)
+    >>> hist, C = train_autoencoder(model, images, k=3, pretrain_epochs=1,
+    ...                             joint_epochs=1, seed=0, device="cpu", progress=False)
+    >>> hist.stage, C.shape
+    (['pretrain', 'joint'], (3, 64))
+    """
+    torch = _require("torch")
+    tqdm = importlib.import_module("tqdm.auto").tqdm
+    X = _check_images(images)
+    n = len(X)
+    k = check_int(k, "k", high=n, high_reason=f"the number of images ({n})")
+    pretrain_epochs = check_int(pretrain_epochs, "pretrain_epochs", low=0)
+    joint_epochs = check_int(joint_epochs, "joint_epochs", low=0)
+    lam = check_float(lam, "lam")
+    batch_size = check_int(batch_size, "batch_size")
+    lr = check_float(lr, "lr", low=1e-12)
+    rng = check_random_state(seed)
+    dev = get_device(device)
+
+    gen = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
+    Xt = torch.from_numpy(X).to(dev)      # MNIST-test is 31 MB as float32
+    model = model.to(dev)
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    hist = TrainHistory()
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        for _ in tqdm(range(pretrain_epochs), desc="Stage I: pre-train (MSE)",
+                      disable=not progress):
+            tot, m = 0.0, 0
+            for idx in _batches(n, batch_size, gen, torch):
+                xb = Xt[idx.to(dev)]
+                loss = torch.nn.functional.mse_loss(model(xb), xb)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                tot += loss.item() * len(idx)
+                m += len(idx)
+            hist.stage.append("pretrain")
+            hist.recon.append(tot / m)
+            hist.cluster.append(0.0)
+            hist.total.append(tot / m)
+        if joint_epochs == 0:
+            return hist, None
+        codes = encode(model, X, device=dev)
+        C = torch.from_numpy(kmeans(codes, k, init="k-means++", n_init=3, seed=rng)
+                             .centroids).float().to(dev)
+        counts = torch.ones(k, device=dev)
+        model.train()
+        for _ in tqdm(range(joint_epochs), desc=f"Stage I: joint (MSE + {lam:g} WCSS)",
+                      disable=not progress):
+            sums = np.zeros(3)
+            m = 0
+            for idx in _batches(n, batch_size, gen, torch):
+                xb = Xt[idx.to(dev)]
+                z = model.encoder(xb)
+                recon = torch.nn.functional.mse_loss(model.decoder(z), xb)
+                with torch.no_grad():   # assignments are fixed within a step
+                    a = torch.cdist(z, C).argmin(dim=1)
+                wcss = ((z - C[a]) ** 2).sum(dim=1).mean()
+                if normalize:
+                    wcss = wcss / ((z - z.mean(dim=0)) ** 2).sum(dim=1).mean()
+                loss = recon + lam * wcss
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                with torch.no_grad():
+                    _refresh_centroids(C, counts, model.encoder(xb), k, torch)
+                sums += [recon.item() * len(idx), wcss.item() * len(idx), loss.item() * len(idx)]
+                m += len(idx)
+            hist.stage.append("joint")
+            hist.recon.append(float(sums[0] / m))
+            hist.cluster.append(float(sums[1] / m))
+            hist.total.append(float(sums[2] / m))
+    finally:
+        torch.use_deterministic_algorithms(deterministic)
+    return hist, C.cpu().numpy().astype(np.float64)
+
+
+def _refresh_centroids(C, counts, z, k, torch):
+    """DCN's online k-means step on one batch of codes (in place).
+
+    Each code is assigned to its nearest centroid, which moves towards the
+    batch mean of its codes with step size (batch count) / (total count), so
+    that a centroid is the running mean of every code it has ever received.
+    """
+    a = torch.cdist(z, C).argmin(dim=1)
+    batch_counts = torch.bincount(a, minlength=k).float()
+    sums = torch.zeros_like(C).index_add_(0, a, z)
+    counts += batch_counts
+    hit = batch_counts > 0
+    step = (batch_counts[hit] / counts[hit])[:, None]
+    C[hit] += step * (sums[hit] / batch_counts[hit][:, None] - C[hit])
+
+
+def umap_embed(X, n_components=2, *, n_neighbors=15, min_dist=0.0, seed=0):
+    """Stage II: a UMAP embedding of `X`.
+
+    With ``min_dist=0`` UMAP packs neighbours tightly, which is what a
+    clustering algorithm wants (N2D). Fixing ``random_state`` makes umap-learn
+    run single-threaded, which is the price of reproducibility.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    n_components : int, default=2
+    n_neighbors : int, default=15
+    min_dist : float, default=0.0
+    seed : int, default=0
+        UMAP's ``random_state``.
+
+    Returns
+    -------
+    embedding : ndarray of shape (n_samples, n_components), float64
+
+    References
+    ----------
+    L. McInnes, J. Healy and J. Melville, "UMAP: Uniform manifold approximation
+    and projection for dimension reduction", arXiv:1802.03426, 2018.
+    """
+    umap = _require("umap")
+    from ._validation import check_array
+    X = check_array(X)
+    n_components = check_int(n_components, "n_components")
+    n_neighbors = check_int(n_neighbors, "n_neighbors", low=2, high=X.shape[0] - 1,
+                            high_reason=f"the number of samples minus one ({X.shape[0] - 1})")
+    min_dist = check_float(min_dist, "min_dist")
+    seed = check_int(seed, "seed", low=0)
+    reducer = umap.UMAP(n_components=n_components, n_neighbors=n_neighbors,
+                        min_dist=min_dist, random_state=seed)
+    with warnings.catch_warnings():
+        # umap-learn warns that a fixed random_state means one thread: we know.
+        warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
+        return reducer.fit_transform(X).astype(np.float64)
+
+
+@dataclass
+class N2DResult:
+    """What :func:`n2d_pipeline` computed, for tables and plots.
+
+    Attributes
+    ----------
+    labels : ndarray of shape (n,)
+        k-means of the UMAP embedding of the final codes (the full pipeline).
+    embedding : ndarray of shape (n, n_components)
+        UMAP of the final codes.
+    codes : ndarray of shape (n, code_size)
+        Codes after joint training.
+    pretrained_codes : ndarray of shape (n, code_size)
+        Codes after pre-training only.
+    history : TrainHistory
+    model : torch.nn.Module
+        The trained autoencoder (on the CPU).
+    """
+    labels: np.ndarray
+    embedding: np.ndarray
+    codes: np.ndarray
+    pretrained_codes: np.ndarray
+    history: TrainHistory
+    model: object
+
+
+def n2d_pipeline(images, k=10, *, seed=0, pretrain_epochs=10, joint_epochs=5, lam=0.1,
+                 n_components=10, n_neighbors=15, batch_size=256, lr=1e-3,
+                 device="auto", progress=True):
+    """The whole deep-clustering pipeline: autoencoder, UMAP, k-means.
+
+    Stage I trains :func:`conv_autoencoder` with :func:`train_autoencoder`
+    (reconstruction, then reconstruction + ``lam`` WCSS); Stage II embeds
+    the codes with :func:`umap_embed` (``min_dist=0``); Stage III clusters
+    the embedding with :func:`lib.kmeans` (k-means++, 10 restarts).
+
+    Parameters
+    ----------
+    images : ndarray of shape (n, 28, 28)
+    k : int, default=10
+    seed : int, default=0
+        Seeds the weights, the batches, UMAP and k-means.
+    pretrain_epochs, joint_epochs, lam, batch_size, lr, device, progress
+        See :func:`train_autoencoder`.
+    n_components, n_neighbors
+        See :func:`umap_embed`.
+
+    Returns
+    -------
+    N2DResult
+
+    References
+    ----------
+    R. McConville, R. Santos-Rodriguez, R. J. Piechocki and I. Craddock,
+    "N2D: (Not too) deep clustering via clustering the local manifold of an
+    autoencoded embedding", ICPR 2020 (arXiv:1908.05968).
+    """
+    seed = check_int(seed, "seed", low=0)
+    model = conv_autoencoder(seed=seed)
+    hist, _ = train_autoencoder(model, images, k=k, pretrain_epochs=pretrain_epochs,
+                                joint_epochs=0, lam=lam, batch_size=batch_size, lr=lr,
+                                seed=seed, device=device, progress=progress)
+    pretrained = encode(model, images, device=device)
+    if joint_epochs:
+        hist2, _ = train_autoencoder(model, images, k=k, pretrain_epochs=0,
+                                     joint_epochs=joint_epochs, lam=lam,
+                                     batch_size=batch_size, lr=lr, seed=seed + 1,
+                                     device=device, progress=progress)
+        for name in ("stage", "recon", "cluster", "total"):
+            getattr(hist, name).extend(getattr(hist2, name))
+    codes = encode(model, images, device=device)
+    emb = umap_embed(codes, n_components, n_neighbors=n_neighbors, min_dist=0.0, seed=seed)
+    labels = kmeans(emb, k, init="k-means++", n_init=10, seed=seed).labels
+    return N2DResult(labels, emb, codes, pretrained, hist, model.cpu())
