@@ -49,7 +49,10 @@ chromium:
 # From scratch: the execution cache does not notice changes in lib/.
 test: $(VENV)/.installed chromium
 	rm -rf _build
-	$(PY) -m pytest -n 2 --dist loadfile --nbval-lax --doctest-modules -m "not site" lib tests book
+	@# Two workers, one notebook each: one BLAS/OpenMP thread per worker, because
+	@# OpenBLAS threads that compete for 2 cores slow small products tenfold.
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	  $(PY) -m pytest -n 2 --dist loadfile --nbval-lax --doctest-modules -m "not site" lib tests book
 	$(JB) build -W -n --keep-going .
 	$(PY) -m pytest -m site tests
 
