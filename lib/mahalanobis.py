@@ -298,3 +298,38 @@ def sqrtm_spd(sigma):
     S = check_sigma(S, S.shape[0])
     w, V = np.linalg.eigh(S)
     return (V * np.sqrt(w)) @ V.T
+
+
+def pooled_within_covariance(X, labels):
+    """The clusters' shared shape: their scatter matrices summed, over n.
+
+    Its inverse is the ``sigma`` that makes :func:`mahalanobis_kmeans` measure
+    distance in units of the clusters' own spread (used in the chapter
+    "Initialization, failure cases and choosing k" for anisotropic blobs).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    labels : array-like of shape (n_samples,)
+
+    Returns
+    -------
+    ndarray of shape (n_features, n_features)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 0.0], [2.0, 0.0], [10.0, 1.0], [12.0, 1.0]])
+    >>> pooled_within_covariance(X, [0, 0, 1, 1]).tolist()
+    [[1.0, 0.0], [0.0, 0.0]]
+    """
+    X = check_array(X)
+    labels = np.asarray(labels)
+    if labels.shape != (X.shape[0],):
+        raise ValueError(f"labels has shape {labels.shape} but X has {X.shape[0]} rows; "
+                         f"pass one label per row")
+    S = np.zeros((X.shape[1], X.shape[1]))
+    for j in np.unique(labels):
+        D = X[labels == j] - X[labels == j].mean(axis=0)
+        S += D.T @ D
+    return S / X.shape[0]

@@ -69,3 +69,46 @@ def assign_naive(X, centroids, metric="sqeuclidean", *, return_distances=False):
         labels.append(best_j)
         distances.append(best_d)
     return (labels, distances) if return_distances else labels
+
+
+def lloyd_zero_fill(X, centroids, n_iter=50):
+    """Lloyd's loop with the naive empty-cluster "fix": an empty centroid becomes 0.
+
+    Kept only as a counter-example for the chapter "Initialization, failure
+    cases and choosing k": a centroid set to the zero vector can sit where
+    there is no data and stay empty for good, which is why :func:`lib.kmeans`
+    moves an empty centroid onto the worst-served point instead.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    centroids : array-like of shape (k, n_features)
+        The initial centroids.
+    n_iter : int, default=50
+
+    Returns
+    -------
+    centroids : ndarray of shape (k, n_features)
+    labels : ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[10.0], [11.0], [20.0]])
+    >>> C, labels = lloyd_zero_fill(X, np.array([[10.0], [20.0], [99.0]]))
+    >>> C.ravel().tolist(), labels.tolist()
+    ([10.5, 20.0, 0.0], [0, 0, 1])
+    """
+    import numpy as np
+
+    from .distances import assign
+
+    X = check_array(X)
+    C = check_array(centroids, "centroids").copy()
+    labels = assign(X, C)
+    for _ in range(n_iter):
+        for j in range(len(C)):
+            members = X[labels == j]
+            C[j] = members.mean(axis=0) if len(members) else 0.0
+        labels = assign(X, C)
+    return C, labels
