@@ -6,6 +6,9 @@ assignment into one matrix product per chunk of rows.
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from scipy.spatial.distance import cdist
 
@@ -36,16 +39,63 @@ def chunk_rows(n_centroids, n_features, metric="sqeuclidean", working_memory=Non
     return min(bound, fast)
 
 
+_POOL = _BLAS = None
+
+
+def _workers():
+    """Threads for the chunk loop: one per CPU this process may use, at most 8."""
+    try:
+        return max(1, min(8, len(os.sched_getaffinity(0))))
+    except AttributeError:  # not on Linux
+        return max(1, min(8, os.cpu_count() or 1))
+
+
+def _map_chunks(work, starts):
+    """Run ``work(start)`` for every chunk, on threads when it pays.
+
+    NumPy releases the GIL inside matrix products and ufuncs, so chunks run in
+    parallel; BLAS is held to one thread meanwhile, or its own threads and
+    ours would fight over the cores. Each chunk writes its own rows, so the
+    result is the same whatever the order.
+    """
+    global _POOL, _BLAS
+    if len(starts) < 2 or _workers() < 2:
+        for start in starts:
+            work(start)
+        return
+    if _POOL is None:
+        from threadpoolctl import ThreadpoolController
+
+        _POOL = ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="lib-chunks")
+        _BLAS = ThreadpoolController()  # finding the BLAS libraries is slow: once
+    with _BLAS.limit(limits=1, user_api="blas"):
+        list(_POOL.map(work, starts))
+
+
 def _sq_norms(X):
     return np.einsum("ij,ij->i", X, X)
 
 
-def _distances_chunk(Xc, C, metric, xx=None, cc=None):
-    """Distances from the rows of Xc to the rows of C, shape (len(Xc), len(C))."""
+def _scores_chunk(Xc, C, metric, cc=None):
+    """Scores whose row-wise argmin is the nearest centroid, shape (len(Xc), len(C)).
+
+    For ``"sqeuclidean"`` this is ``||c||^2 - 2 x.c``: the squared distance
+    minus ``||x||^2``, which is the same for every centroid and so cannot
+    change the argmin. One matrix product and one broadcast add.
+    For ``"manhattan"`` it is the L1 distance itself.
+    """
     if metric == "manhattan":
         return cdist(Xc, C, metric="cityblock")
-    D = Xc @ (-2.0 * C.T)
-    D += cc[None, :]
+    S = Xc @ (-2.0 * C.T)
+    S += cc if cc is not None else _sq_norms(C)
+    return S
+
+
+def _distances_chunk(Xc, C, metric, xx=None, cc=None):
+    """Distances from the rows of Xc to the rows of C, shape (len(Xc), len(C))."""
+    D = _scores_chunk(Xc, C, metric, cc)
+    if metric == "manhattan":
+        return D
     D += (xx if xx is not None else _sq_norms(Xc))[:, None]
     # The expanded form can round slightly below zero when x is close to c.
     np.maximum(D, 0.0, out=D)
@@ -57,16 +107,19 @@ def _assign(X, C, metric, rows, xx=None):
 
     The expanded form only ranks the centroids; the winner's distance is then
     recomputed directly from ``x - c`` while the chunk is still in cache, so
-    the returned distances carry no cancellation error.
+    the returned distances carry no cancellation error and are never negative.
+    `xx` (the rows' squared norms) is accepted for callers that have it and
+    is not needed.
     """
     n = X.shape[0]
     labels = np.empty(n, dtype=np.intp)
     mind = np.empty(n, dtype=np.float64)
     cc = _sq_norms(C) if metric == "sqeuclidean" else None
-    for start in range(0, n, rows):
+
+    def work(start):
         stop = min(start + rows, n)
         Xc = X[start:stop]
-        D = _distances_chunk(Xc, C, metric, None if xx is None else xx[start:stop], cc)
+        D = _scores_chunk(Xc, C, metric, cc)
         lab = np.argmin(D, axis=1)  # ties go to the lowest centroid index
         labels[start:stop] = lab
         if metric == "manhattan":
@@ -74,6 +127,8 @@ def _assign(X, C, metric, rows, xx=None):
         else:
             diff = Xc - C[lab]
             mind[start:stop] = np.einsum("ij,ij->i", diff, diff)
+
+    _map_chunks(work, range(0, n, rows))
     return labels, mind
 
 
