@@ -29,6 +29,26 @@ def count_distinct(X, at_least=None):
         stop = min(n, 4 * stop)
 
 
+def check_init(init, k, n_features, methods=INITS):
+    """`init` checked once: a method name (returns None) or a (k, d) array (a float64 copy)."""
+    if isinstance(init, str):
+        check_choice(init, "init", methods)
+        return None
+    C = check_array(init, "init")
+    if C.shape != (k, n_features):
+        raise ValueError(f"init has shape {C.shape} but k={k} and X has {n_features} features; "
+                         f"pass an init array of shape ({k}, {n_features})")
+    return C.copy()
+
+
+def check_distinct(X, k, noun="points"):
+    """Raise unless X has at least k distinct rows: k centroids need k places to sit."""
+    distinct = count_distinct(X, at_least=k)
+    if distinct < k:
+        raise ValueError(f"X has only {distinct} distinct {noun}, fewer than k={k}; "
+                         f"choose k <= {distinct}")
+
+
 def _random_gaussian(X, k, rng):
     # Per-feature mean and std, as a histogram of the data would suggest.
     return X.mean(axis=0) + X.std(axis=0) * rng.standard_normal((k, X.shape[1]))

@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from ._validation import (check_array, check_choice, check_float, check_int,
                           check_random_state)
 from .distances import METRICS, _assign, _sq_norms, chunk_rows
-from .init import INITS, _init, count_distinct
+from .init import _init, check_distinct, check_init
 
 
 @dataclass
@@ -194,20 +194,10 @@ def kmeans(X, k, *, init="k-means++", metric="sqeuclidean", n_init=1, max_iter=3
     max_iter = check_int(max_iter, "max_iter")
     tol = check_float(tol, "tol")
     rng = check_random_state(seed)
-    if isinstance(init, str):
-        check_choice(init, "init", INITS)
-        C0 = None
-    else:
-        C0 = check_array(init, "init")
-        if C0.shape != (k, d):
-            raise ValueError(f"init has shape {C0.shape} but k={k} and X has {d} features; "
-                             f"pass an init array of shape ({k}, {d})")
+    C0 = check_init(init, k, d)
     if working_memory is not None:
         check_float(working_memory, "working_memory", low=1e-9)
-    distinct = count_distinct(X, at_least=k)
-    if distinct < k:
-        raise ValueError(f"X has only {distinct} distinct points, fewer than k={k}; "
-                         f"choose k <= {distinct} or remove duplicates deliberately")
+    check_distinct(X, k)
 
     rows = chunk_rows(k, d, metric, working_memory)
     xx = _sq_norms(X) if metric == "sqeuclidean" else None

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import (check_array, check_choice, check_float, check_int,
-                          check_random_state)
+from ._validation import check_array, check_float, check_int, check_random_state
 from .distances import WORKING_MEMORY_MB
-from .init import _sample_distinct, count_distinct
+from .init import _sample_distinct, check_distinct, check_init
 from .kmeans import History, KMeansResult, _fill_empty, _update
 
 
@@ -226,19 +225,10 @@ def mahalanobis_kmeans(X, k, sigma, *, init="sample", max_iter=300, tol=1e-4, se
     rng = check_random_state(seed)
     if working_memory is not None:
         check_float(working_memory, "working_memory", low=1e-9)
-    if isinstance(init, str):
-        check_choice(init, "init", ("sample",))
-        distinct = count_distinct(X, at_least=k)
-        if distinct < k:
-            raise ValueError(f"X has only {distinct} distinct points, fewer than k={k}; "
-                             f"choose k <= {distinct}")
+    C = check_init(init, k, d, methods=("sample",))
+    if C is None:
+        check_distinct(X, k)
         C = _sample_distinct(X, k, rng)
-    else:
-        C = check_array(init, "init")
-        if C.shape != (k, d):
-            raise ValueError(f"init has shape {C.shape} but k={k} and X has {d} features; "
-                             f"pass an init array of shape ({k}, {d})")
-        C = C.copy()
 
     rows = _mahalanobis_rows(d, k, working_memory)
     cov = np.cov(X, rowvar=False, bias=True).reshape(d, d)

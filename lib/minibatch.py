@@ -8,10 +8,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ._validation import (check_array, check_choice, check_float, check_int,
-                          check_random_state)
+from ._validation import check_array, check_float, check_int, check_random_state
 from .distances import _assign, _sq_norms, chunk_rows, point_costs
-from .init import INITS, _init, count_distinct
+from .init import _init, check_distinct, check_init, count_distinct
 from .kmeans import History, KMeansResult
 
 
@@ -135,18 +134,8 @@ def minibatch_kmeans(X, k, *, batch_size=1024, max_iter=100, init="k-means++",
     if working_memory is not None:
         check_float(working_memory, "working_memory", low=1e-9)
     rng = check_random_state(seed)
-    if isinstance(init, str):
-        check_choice(init, "init", INITS)
-        C0 = None
-    else:
-        C0 = check_array(init, "init")
-        if C0.shape != (k, d):
-            raise ValueError(f"init has shape {C0.shape} but k={k} and X has {d} features; "
-                             f"pass an init array of shape ({k}, {d})")
-    distinct = count_distinct(X, at_least=k)
-    if distinct < k:
-        raise ValueError(f"X has only {distinct} distinct points, fewer than k={k}; "
-                         f"choose k <= {distinct} or remove duplicates deliberately")
+    C0 = check_init(init, k, d)
+    check_distinct(X, k)
 
     # Initialize on a subsample; fall back to all of X when the subsample
     # happens to hold fewer than k distinct points.

@@ -14,7 +14,7 @@ import numpy as np
 from ._validation import (check_array, check_choice, check_float, check_int,
                           check_random_state)
 from .distances import _assign, assign, chunk_rows, point_costs
-from .init import INITS, _init, count_distinct
+from .init import _init, check_distinct, check_init
 from .kmeans import History, KMeansResult, _fill_empty, _update, kmeans
 
 #: Rows per chunk when a function streams through a large table.
@@ -339,20 +339,12 @@ def spherical_kmeans(X, k, *, init="k-means++", n_init=1, max_iter=300, tol=1e-4
     n_init, max_iter = check_int(n_init, "n_init"), check_int(max_iter, "max_iter")
     tol = check_float(tol, "tol")
     rng = check_random_state(seed)
-    if isinstance(init, str):
-        check_choice(init, "init", INITS)
-        C0 = None
-    else:
-        C0 = normalize_rows(check_array(init, "init"))
-        if C0.shape != (k, d):
-            raise ValueError(f"init has shape {C0.shape} but k={k} and X has {d} features; "
-                             f"pass an init array of shape ({k}, {d})")
+    C0 = check_init(init, k, d)
+    if C0 is not None:
+        C0 = normalize_rows(C0)
     if working_memory is not None:
         check_float(working_memory, "working_memory", low=1e-9)
-    distinct = count_distinct(X, at_least=k)
-    if distinct < k:
-        raise ValueError(f"X has only {distinct} distinct directions, fewer than k={k}; "
-                         f"choose k <= {distinct}")
+    check_distinct(X, k, "directions")
     rows = chunk_rows(k, d, "sqeuclidean", working_memory)
     tol_abs = tol * float(np.mean(np.var(X, axis=0)))
     best = None

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from ._validation import (check_array, check_choice, check_float, check_int,
-                          check_random_state)
+from ._validation import check_array, check_float, check_int, check_random_state
 from .distances import _sq_norms
-from .init import INITS, _init, count_distinct
+from .init import _init, check_distinct, check_init
 
 
 def _sq_dist(X, C):
@@ -171,18 +170,11 @@ def soft_kmeans(X, k, beta, *, init="k-means++", max_iter=300, tol=1e-6, seed=No
 
 
 def _initial(X, k, init, rng):
-    if isinstance(init, str):
-        check_choice(init, "init", INITS)
-        distinct = count_distinct(X, at_least=k)
-        if distinct < k:
-            raise ValueError(f"X has only {distinct} distinct points, fewer than k={k}; "
-                             f"choose k <= {distinct}")
-        return _init(X, k, init, rng, "sqeuclidean")
-    C = check_array(init, "init")
-    if C.shape != (k, X.shape[1]):
-        raise ValueError(f"init has shape {C.shape} but k={k} and X has {X.shape[1]} "
-                         f"features; pass an init array of shape ({k}, {X.shape[1]})")
-    return C.copy()
+    C = check_init(init, k, X.shape[1])
+    if C is None:
+        check_distinct(X, k)
+        C = _init(X, k, init, rng, "sqeuclidean")
+    return C
 
 
 @dataclass
