@@ -103,13 +103,13 @@ def _distances_chunk(Xc, C, metric, xx=None, cc=None):
 
 
 def _assign(X, C, metric, rows, xx=None):
-    """Labels and exact distance to the assigned centroid; X and C are valid float64.
+    """Labels and the distance to the assigned centroid; X and C are valid float64.
 
-    The expanded form only ranks the centroids; the winner's distance is then
-    recomputed directly from ``x - c`` while the chunk is still in cache, so
-    the returned distances carry no cancellation error and are never negative.
-    `xx` (the rows' squared norms) is accepted for callers that have it and
-    is not needed.
+    The scores ``||c||^2 - 2 x.c`` rank the centroids. With `xx` (the rows'
+    squared norms, which Lloyd's loop computes once) the winner's distance is
+    the expanded form ``||x||^2 + score``, clamped at 0 because cancellation
+    can push it slightly below; without `xx` it is recomputed exactly from
+    ``x - c`` while the chunk is still in cache.
     """
     n = X.shape[0]
     labels = np.empty(n, dtype=np.intp)
@@ -122,8 +122,11 @@ def _assign(X, C, metric, rows, xx=None):
         D = _scores_chunk(Xc, C, metric, cc)
         lab = np.argmin(D, axis=1)  # ties go to the lowest centroid index
         labels[start:stop] = lab
+        best = D[np.arange(stop - start), lab]
         if metric == "manhattan":
-            mind[start:stop] = D[np.arange(stop - start), lab]
+            mind[start:stop] = best
+        elif xx is not None:
+            np.maximum(best + xx[start:stop], 0.0, out=mind[start:stop])
         else:
             diff = Xc - C[lab]
             mind[start:stop] = np.einsum("ij,ij->i", diff, diff)

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 
 from ._validation import (check_array, check_choice, check_float, check_int,
                           check_random_state)
-from .distances import METRICS, _assign, _sq_norms, chunk_rows
+from .distances import METRICS, _assign, _sq_norms, chunk_rows, point_costs
 from .init import _init, check_distinct, check_init
 
 
@@ -121,7 +121,10 @@ def _lloyd(X, C, metric, max_iter, tol_abs, rows, xx):
         if done:
             converged = True
             break
-    return KMeansResult(C, labels, float(costs.sum()), n_iter, converged, hist)
+    # The loop's distances use the fast expanded form; the reported objective
+    # is recomputed exactly from x - c, once.
+    inertia = float(point_costs(X, C, labels, metric).sum())
+    return KMeansResult(C, labels, inertia, n_iter, converged, hist)
 
 
 def kmeans(X, k, *, init="k-means++", metric="sqeuclidean", n_init=1, max_iter=300,
