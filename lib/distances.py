@@ -135,12 +135,22 @@ def _assign(X, C, metric, rows, xx=None):
     return labels, mind
 
 
-def point_costs(X, C, labels, metric):
-    """Exact cost of each point to its own centroid (no expanded-form rounding)."""
-    diff = X - C[labels]
-    if metric == "manhattan":
-        return np.abs(diff).sum(axis=1)
-    return np.einsum("ij,ij->i", diff, diff)
+def point_costs(X, C, labels, metric, rows=65536):
+    """Exact cost of each point to its own centroid (no expanded-form rounding).
+
+    Computed `rows` rows at a time, so the ``x - c`` temporaries stay small.
+    """
+    n = X.shape[0]
+    costs = np.empty(n)
+
+    def work(start):
+        sl = slice(start, min(start + rows, n))
+        diff = X[sl] - C[labels[sl]]
+        costs[sl] = (np.abs(diff).sum(axis=1) if metric == "manhattan"
+                     else np.einsum("ij,ij->i", diff, diff))
+
+    _map_chunks(work, range(0, n, rows))
+    return costs
 
 
 def assign(X, centroids, metric="sqeuclidean", *, working_memory=None, return_distances=False):
