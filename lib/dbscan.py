@@ -232,3 +232,39 @@ def modified_dbscan(X, eps, min_samples=5, n_clusters=10):
     if others.any():
         labels[others] = assign(X[others], centroids)
     return ModifiedDBSCANResult(labels, centroids, labels0, core)
+
+
+def eps_from_knn(X, min_samples=5, quantile=0.9):
+    """A radius for :func:`dbscan` read off the data: a quantile of k-NN distances.
+
+    The distance from each point to its `min_samples`-th nearest neighbour
+    (itself not counted) is the smallest radius that makes it a core point;
+    taking the `quantile` of those distances makes that fraction of the
+    points core points. This is the "k-distance" heuristic of Ester et al.
+    (1996), as used in the chapter "Deep clustering of MNIST".
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    min_samples : int, default=5
+    quantile : float in (0, 1], default=0.9
+
+    Returns
+    -------
+    eps : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [10.0]])
+    >>> eps_from_knn(X, min_samples=1, quantile=0.5)  # 1-NN distances: 1, 1, 1, 1, 7
+    1.0
+    """
+    X = check_array(X)
+    min_samples = check_int(min_samples, "min_samples", high=X.shape[0] - 1,
+                            high_reason=f"the number of other samples ({X.shape[0] - 1})")
+    quantile = check_float(quantile, "quantile", low=1e-12)
+    if quantile > 1:
+        raise ValueError(f"quantile={quantile} is larger than 1; choose 0 < quantile <= 1")
+    dist, _ = cKDTree(X).query(X, k=min_samples + 1)
+    return float(np.quantile(dist[:, -1], quantile))

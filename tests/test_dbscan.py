@@ -159,3 +159,24 @@ X4 = np.array([[0.0], [1.0], [2.0], [3.0]])
 def test_bad_input_is_explained(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_eps_from_knn_makes_that_share_of_points_core():
+    from lib.dbscan import dbscan, eps_from_knn
+
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 1, (200, 2)), rng.uniform(-8, 8, (50, 2))])
+    eps = eps_from_knn(X, min_samples=5, quantile=0.8)
+    # DBSCAN counts the point itself among its min_samples neighbours: 6 here.
+    core = dbscan(X, eps, min_samples=6).core_sample_mask
+    assert abs(core.mean() - 0.8) < 0.01
+
+
+def test_eps_from_knn_rejects_bad_input():
+    from lib.dbscan import eps_from_knn
+
+    X = np.zeros((4, 2)) + np.arange(4)[:, None]
+    with pytest.raises(ValueError, match=r"min_samples=4 is larger than the number of other samples \(3\)"):
+        eps_from_knn(X, min_samples=4)
+    with pytest.raises(ValueError, match=r"quantile=1.5 is larger than 1"):
+        eps_from_knn(X, min_samples=1, quantile=1.5)
