@@ -10,6 +10,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.spatial.distance import cdist
 
 from ._validation import check_array, check_choice, check_float
@@ -91,6 +92,38 @@ def _scores_chunk(Xc, C, metric, cc=None):
     return S
 
 
+def _packed_centroids(C, cc):
+    """``W = [-2 C^T ; ||c||^2]``, shape (d + 1, k), for :func:`_packed_scores`."""
+    return np.vstack([-2.0 * C.T, cc[None, :]])
+
+
+def _packed_scores(Xc, W):
+    """The same scores as :func:`_scores_chunk`, in a single matrix product.
+
+    Appending a 1 to every row gives ``[x, 1] @ W = ||c||^2 - 2 x.c``, so
+    ``||c||^2`` is added inside the product instead of in a second pass over
+    the (rows, k) block. That pays when d is small next to k (pixels: d = 3),
+    where the product is cheap and the extra pass is not.
+    """
+    m, d = Xc.shape
+    Xa = np.empty((m, d + 1))
+    Xa[:, :d] = Xc
+    Xa[:, d] = 1.0
+    return Xa @ W
+
+
+def _cluster_sums(X, labels, k):
+    """Per-cluster sums of the rows of X, shape (k, d), and sizes, shape (k,)."""
+    n, d = X.shape
+    counts = np.bincount(labels, minlength=k)
+    if d <= 16:  # few features: one weighted bincount per feature
+        sums = np.stack([np.bincount(labels, weights=X[:, j], minlength=k) for j in range(d)], 1)
+    else:  # many: a sparse (n, k) one-hot matrix, transposed, times X; O(n d), no sort
+        onehot = sp.csr_matrix((np.ones(n), labels, np.arange(n + 1)), shape=(n, k))
+        sums = np.asarray(onehot.T @ X)
+    return sums, counts
+
+
 def _distances_chunk(Xc, C, metric, xx=None, cc=None):
     """Distances from the rows of Xc to the rows of C, shape (len(Xc), len(C))."""
     D = _scores_chunk(Xc, C, metric, cc)
@@ -102,7 +135,7 @@ def _distances_chunk(Xc, C, metric, xx=None, cc=None):
     return D
 
 
-def _assign(X, C, metric, rows, xx=None):
+def _assign(X, C, metric, rows, xx=None, sums=False):
     """Labels and the distance to the assigned centroid; X and C are valid float64.
 
     The scores ``||c||^2 - 2 x.c`` rank the centroids. With `xx` (the rows'
@@ -110,19 +143,27 @@ def _assign(X, C, metric, rows, xx=None):
     the expanded form ``||x||^2 + score``, clamped at 0 because cancellation
     can push it slightly below; without `xx` it is recomputed exactly from
     ``x - c`` while the chunk is still in cache.
+
+    With ``sums=True`` each chunk also adds up its points per cluster while
+    it is in cache, so that Lloyd's update needs no second pass over a wide
+    X; the result is then ``(labels, dist, (sums, counts))``.
     """
-    n = X.shape[0]
+    n, d = X.shape
+    k = C.shape[0]
     labels = np.empty(n, dtype=np.intp)
     mind = np.empty(n, dtype=np.float64)
     cc = _sq_norms(C) if metric == "sqeuclidean" else None
+    W = _packed_centroids(C, cc) if metric == "sqeuclidean" and d < k else None
+    flat = np.arange(rows) * k  # where row i's entries start in a raveled block
+    partial = {}
 
     def work(start):
         stop = min(start + rows, n)
         Xc = X[start:stop]
-        D = _scores_chunk(Xc, C, metric, cc)
+        D = _scores_chunk(Xc, C, metric, cc) if W is None else _packed_scores(Xc, W)
         lab = np.argmin(D, axis=1)  # ties go to the lowest centroid index
         labels[start:stop] = lab
-        best = D[np.arange(stop - start), lab]
+        best = D.ravel().take(flat[:stop - start] + lab)
         if metric == "manhattan":
             mind[start:stop] = best
         elif xx is not None:
@@ -130,9 +171,15 @@ def _assign(X, C, metric, rows, xx=None):
         else:
             diff = Xc - C[lab]
             mind[start:stop] = np.einsum("ij,ij->i", diff, diff)
+        if sums:
+            partial[start] = _cluster_sums(Xc, lab, k)
 
-    _map_chunks(work, range(0, n, rows))
-    return labels, mind
+    starts = range(0, n, rows)
+    _map_chunks(work, starts)
+    if not sums:
+        return labels, mind
+    # Added in chunk order, so the result does not depend on thread timing.
+    return labels, mind, (sum(partial[s][0] for s in starts), sum(partial[s][1] for s in starts))
 
 
 def point_costs(X, C, labels, metric, rows=65536):

@@ -8,11 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
 from ._validation import (check_array, check_choice, check_float, check_int,
                           check_random_state)
-from .distances import METRICS, _assign, _sq_norms, chunk_rows, point_costs
+from .distances import METRICS, _assign, _cluster_sums, _sq_norms, chunk_rows, point_costs
 from .init import _init, check_distinct, check_init
 
 
@@ -64,13 +63,7 @@ def _update(X, labels, k, metric):
             members = X[order[bounds[j]:bounds[j + 1]]]
             C[j] = np.median(members, axis=0) if len(members) else np.nan
         return C
-    n, d = X.shape
-    counts = np.bincount(labels, minlength=k).astype(float)
-    if d <= 16:  # few features: one weighted bincount per feature
-        sums = np.stack([np.bincount(labels, weights=X[:, j], minlength=k) for j in range(d)], 1)
-    else:  # many: a sparse (n, k) one-hot matrix, transposed, times X; O(n d), no sort
-        onehot = sp.csr_matrix((np.ones(n), labels, np.arange(n + 1)), shape=(n, k))
-        sums = np.asarray(onehot.T @ X)
+    sums, counts = _cluster_sums(X, labels, k)
     with np.errstate(invalid="ignore", divide="ignore"):
         return sums / counts[:, None]
 
@@ -108,18 +101,25 @@ def _mean_variance(X, xx=None):
 
 
 def _lloyd(X, C, metric, max_iter, tol_abs, rows, xx):
-    k = C.shape[0]
+    k, d = C.shape
+    # A wide X (MNIST: 784 features, k = 10) is the big array: the assignment
+    # also sums the clusters, so each iteration reads X once, not twice.
+    fused = metric == "sqeuclidean" and d > k
     hist = History()
-    labels, costs = _assign(X, C, metric, rows, xx)
+    labels, costs, *totals = _assign(X, C, metric, rows, xx, sums=fused)
     hist.centroids.append(C.copy())
     hist.inertia.append(costs.sum())
     converged, n_iter = False, 0
     for n_iter in range(1, max_iter + 1):
-        labels_used = _fill_empty(X, labels, costs, k)
-        C_new = _update(X, labels_used, k, metric)
+        if totals and totals[0][1].min() > 0:  # sums came with the labels; none empty
+            sums, counts = totals[0]
+            labels_used, C_new = labels, sums / counts[:, None]
+        else:
+            labels_used = _fill_empty(X, labels, costs, k)
+            C_new = _update(X, labels_used, k, metric)
         shift = np.sum((C_new - C) ** 2)
         C = C_new
-        new_labels, costs = _assign(X, C, metric, rows, xx)
+        new_labels, costs, *totals = _assign(X, C, metric, rows, xx, sums=fused)
         hist.centroids.append(C.copy())
         hist.inertia.append(costs.sum())
         # Labels that stop changing are a fixed point; the shift rule is the

@@ -249,3 +249,46 @@ def test_bad_input_gets_a_clear_message(kwargs, exc, pattern):
 def test_assign_rejects_mismatched_features():
     with pytest.raises(ValueError, match=r"centroids have 3 features but X has 2"):
         lib.assign(X_OK, np.zeros((2, 3)))
+
+
+def test_packed_scores_equal_scores():
+    # [x, 1] @ [-2 C^T ; ||c||^2] is the score ||c||^2 - 2 x.c in one product.
+    from lib.distances import _packed_centroids, _packed_scores, _scores_chunk, _sq_norms
+    rng = np.random.default_rng(3)
+    X, C = rng.normal(size=(50, 3)), rng.normal(size=(8, 3))
+    np.testing.assert_allclose(_packed_scores(X, _packed_centroids(C, _sq_norms(C))),
+                               _scores_chunk(X, C, "sqeuclidean"), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("d, k", [(3, 8), (40, 5)])
+def test_sums_from_the_assignment_equal_the_update(d, k):
+    # The fused path (sums added up chunk by chunk in threads) against one pass.
+    from lib.distances import _assign, _cluster_sums
+    rng = np.random.default_rng(4)
+    X, C = rng.normal(size=(5000, d)), rng.normal(size=(k, d))
+    labels, _, (sums, counts) = _assign(X, C, "sqeuclidean", rows=97, sums=True)
+    np.testing.assert_array_equal(labels, lib.assign(X, C))
+    want_sums, want_counts = _cluster_sums(X, labels, k)
+    np.testing.assert_array_equal(counts, want_counts)
+    np.testing.assert_allclose(sums, want_sums, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(sums, [X[labels == j].sum(axis=0) for j in range(k)], atol=1e-9)
+
+
+@pytest.mark.slow
+def test_ten_million_pixels_k256_in_bounded_memory():
+    # The laptop case: 10 million RGB pixels, k = 256. The full
+    # distance matrix would be 10e6 * 256 * 8 bytes = 20 GB; the chunked loop
+    # needs X as float64 (240 MB) and a few per-point vectors, no (n, k) block.
+    import tracemalloc
+    rng = np.random.default_rng(0)
+    n, k = 10_000_000, 256
+    X = rng.integers(0, 256, size=(n, 3), dtype=np.uint8)
+    tracemalloc.start()
+    try:
+        res = lib.kmeans(X, k, init="sample", max_iter=2, seed=0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert res.centroids.shape == (k, 3) and np.isfinite(res.centroids).all()
+    assert res.labels.shape == (n,) and res.labels.min() >= 0 and res.labels.max() < k
+    assert peak < 1.5e9, f"peak traced memory {peak / 1e9:.2f} GB"
