@@ -135,7 +135,7 @@ def _distances_chunk(Xc, C, metric, xx=None, cc=None):
     return D
 
 
-def _assign(X, C, metric, rows, xx=None, sums=False):
+def _assign(X, C, metric, rows, xx=None):
     """Labels and the distance to the assigned centroid; X and C are valid float64.
 
     The scores ``||c||^2 - 2 x.c`` rank the centroids. With `xx` (the rows'
@@ -143,10 +143,6 @@ def _assign(X, C, metric, rows, xx=None, sums=False):
     the expanded form ``||x||^2 + score``, clamped at 0 because cancellation
     can push it slightly below; without `xx` it is recomputed exactly from
     ``x - c`` while the chunk is still in cache.
-
-    With ``sums=True`` each chunk also adds up its points per cluster while
-    it is in cache, so that Lloyd's update needs no second pass over a wide
-    X; the result is then ``(labels, dist, (sums, counts))``.
     """
     n, d = X.shape
     k = C.shape[0]
@@ -155,7 +151,6 @@ def _assign(X, C, metric, rows, xx=None, sums=False):
     cc = _sq_norms(C) if metric == "sqeuclidean" else None
     W = _packed_centroids(C, cc) if metric == "sqeuclidean" and d < k else None
     flat = np.arange(rows) * k  # where row i's entries start in a raveled block
-    partial = {}
 
     def work(start):
         stop = min(start + rows, n)
@@ -171,15 +166,9 @@ def _assign(X, C, metric, rows, xx=None, sums=False):
         else:
             diff = Xc - C[lab]
             mind[start:stop] = np.einsum("ij,ij->i", diff, diff)
-        if sums:
-            partial[start] = _cluster_sums(Xc, lab, k)
 
-    starts = range(0, n, rows)
-    _map_chunks(work, starts)
-    if not sums:
-        return labels, mind
-    # Added in chunk order, so the result does not depend on thread timing.
-    return labels, mind, (sum(partial[s][0] for s in starts), sum(partial[s][1] for s in starts))
+    _map_chunks(work, range(0, n, rows))
+    return labels, mind
 
 
 def point_costs(X, C, labels, metric, rows=65536):

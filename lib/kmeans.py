@@ -101,25 +101,18 @@ def _mean_variance(X, xx=None):
 
 
 def _lloyd(X, C, metric, max_iter, tol_abs, rows, xx):
-    k, d = C.shape
-    # A wide X (MNIST: 784 features, k = 10) is the big array: the assignment
-    # also sums the clusters, so each iteration reads X once, not twice.
-    fused = metric == "sqeuclidean" and d > k
+    k = C.shape[0]
     hist = History()
-    labels, costs, *totals = _assign(X, C, metric, rows, xx, sums=fused)
+    labels, costs = _assign(X, C, metric, rows, xx)
     hist.centroids.append(C.copy())
     hist.inertia.append(costs.sum())
     converged, n_iter = False, 0
     for n_iter in range(1, max_iter + 1):
-        if totals and totals[0][1].min() > 0:  # sums came with the labels; none empty
-            sums, counts = totals[0]
-            labels_used, C_new = labels, sums / counts[:, None]
-        else:
-            labels_used = _fill_empty(X, labels, costs, k)
-            C_new = _update(X, labels_used, k, metric)
+        labels_used = _fill_empty(X, labels, costs, k)
+        C_new = _update(X, labels_used, k, metric)
         shift = np.sum((C_new - C) ** 2)
         C = C_new
-        new_labels, costs, *totals = _assign(X, C, metric, rows, xx, sums=fused)
+        new_labels, costs = _assign(X, C, metric, rows, xx)
         hist.centroids.append(C.copy())
         hist.inertia.append(costs.sum())
         # Labels that stop changing are a fixed point; the shift rule is the

@@ -260,20 +260,6 @@ def test_packed_scores_equal_scores():
                                _scores_chunk(X, C, "sqeuclidean"), rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize("d, k", [(3, 8), (40, 5)])
-def test_sums_from_the_assignment_equal_the_update(d, k):
-    # The fused path (sums added up chunk by chunk in threads) against one pass.
-    from lib.distances import _assign, _cluster_sums
-    rng = np.random.default_rng(4)
-    X, C = rng.normal(size=(5000, d)), rng.normal(size=(k, d))
-    labels, _, (sums, counts) = _assign(X, C, "sqeuclidean", rows=97, sums=True)
-    np.testing.assert_array_equal(labels, lib.assign(X, C))
-    want_sums, want_counts = _cluster_sums(X, labels, k)
-    np.testing.assert_array_equal(counts, want_counts)
-    np.testing.assert_allclose(sums, want_sums, rtol=1e-12, atol=1e-9)
-    np.testing.assert_allclose(sums, [X[labels == j].sum(axis=0) for j in range(k)], atol=1e-9)
-
-
 @pytest.mark.slow
 def test_ten_million_pixels_k256_in_bounded_memory():
     # The laptop case: 10 million RGB pixels, k = 256. The full
