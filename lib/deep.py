@@ -203,8 +203,8 @@ def encode(model, images, *, batch_size=1000, device="auto"):
 
 
 def train_autoencoder(model, images, *, k=10, pretrain_epochs=10, joint_epochs=0,
-                      lam=0.1, normalize=True, centroids=None, batch_size=256, lr=1e-3,
-                      seed=0, device="auto", progress=True):
+                      lam=0.1, normalize=True, batch_size=256, lr=1e-3, seed=0,
+                      device="auto", progress=True):
     """Stage I: pre-train on reconstruction, then train with a clustering loss.
 
     Pre-training minimizes the mean squared reconstruction error (MSE). Joint
@@ -214,8 +214,8 @@ def train_autoencoder(model, images, *, k=10, pretrain_epochs=10, joint_epochs=0
     to their batch mean: the fraction of the codes' variance that the
     clustering leaves unexplained. Without that division the encoder can
     lower WCSS for free by shrinking every code towards zero. The
-    centroids start as k-means (:func:`lib.kmeans`) of the pre-trained codes,
-    or as the given `centroids`, and are refreshed from every batch: each code pulls its centroid towards
+    centroids start as k-means (:func:`lib.kmeans`) of the pre-trained codes
+    and are refreshed from every batch: each code pulls its centroid towards
     itself with step ``1 / (number of codes it has received)``, the online
     k-means update of DCN (Yang et al. 2017).
 
@@ -232,9 +232,6 @@ def train_autoencoder(model, images, *, k=10, pretrain_epochs=10, joint_epochs=0
         Weight of the clustering loss, λ.
     normalize : bool, default=True
         Divide WCSS by the codes' total sum of squares (scale-free loss).
-    centroids : array of shape (k, code_size), optional
-        Starting centroids of the clustering loss, e.g. the code means of a
-        better clustering; default: k-means of the codes.
     batch_size : int, default=256
     lr : float, default=1e-3
         Adam's learning rate.
@@ -280,7 +277,6 @@ def train_autoencoder(model, images, *, k=10, pretrain_epochs=10, joint_epochs=0
     lr = check_float(lr, "lr", low=1e-12)
     rng = check_random_state(seed)
     dev = get_device(device)
-    C0 = None if centroids is None else _check_centroids(centroids, k, model, X[:1], dev)
 
     gen = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
     Xt = torch.from_numpy(X).to(dev)      # MNIST-test is 31 MB as float32
@@ -308,10 +304,9 @@ def train_autoencoder(model, images, *, k=10, pretrain_epochs=10, joint_epochs=0
             hist.total.append(tot / m)
         if joint_epochs == 0:
             return hist, None
-        if C0 is None:
-            codes = encode(model, X, device=dev)
-            C0 = kmeans(codes, k, init="k-means++", n_init=3, seed=rng).centroids.astype(np.float32)
-        C = torch.from_numpy(C0).to(dev)
+        codes = encode(model, X, device=dev)
+        C = torch.from_numpy(kmeans(codes, k, init="k-means++", n_init=3, seed=rng)
+                             .centroids).float().to(dev)
         counts = torch.ones(k, device=dev)
         model.train()
         for _ in tqdm(range(joint_epochs), desc=f"Stage I: joint (MSE + {lam:g} WCSS)",
@@ -342,17 +337,6 @@ def train_autoencoder(model, images, *, k=10, pretrain_epochs=10, joint_epochs=0
     finally:
         torch.use_deterministic_algorithms(deterministic)
     return hist, C.cpu().numpy().astype(np.float64)
-
-
-def _check_centroids(centroids, k, model, x, dev):
-    """`centroids` as float32 (k, code_size), or a clear error."""
-    from ._validation import check_array
-    C = check_array(centroids, "centroids")
-    size = encode(model, x, device=dev).shape[1]
-    if C.shape != (k, size):
-        raise ValueError(f"centroids has shape {C.shape} but k={k} and the codes have "
-                         f"{size} dimensions; pass an array of shape ({k}, {size})")
-    return C.astype(np.float32)
 
 
 def _refresh_centroids(C, counts, z, k, torch):

@@ -49,6 +49,22 @@ def image_moments(images):
     return np.stack([mr, mc], axis=1), var_rows, cov
 
 
+def slant(images):
+    """The slant of each image: ``cov(row, col) / var(row)``, 0 where undefined.
+
+    How many pixels the ink moves right per row down (its regression of
+    column on row); 0 for a blank image or ink in a single row.
+
+    Examples
+    --------
+    >>> im = np.zeros((1, 5, 5)); im[0, [0, 1, 2, 3, 4], [0, 1, 2, 3, 4]] = 1.0
+    >>> slant(im).tolist()
+    [1.0]
+    """
+    _, var_rows, cov = image_moments(images)
+    return np.divide(cov, var_rows, out=np.zeros(len(cov)), where=var_rows > 0)
+
+
 def deskew(images):
     """Shear each image so its ink is upright, and centre it.
 
@@ -92,8 +108,8 @@ def deskew(images):
         raise ValueError(f"images has a negative pixel ({X.min()}); deskewing weighs "
                          f"coordinates by ink, so pass non-negative intensities")
     n, h, w = X.shape
-    centre, var_rows, cov = image_moments(X)
-    alpha = np.divide(cov, var_rows, out=np.zeros(n), where=var_rows > 0)
+    centre = image_moments(X)[0]
+    alpha = slant(X)
     r0, c0 = (h - 1) / 2, (w - 1) / 2
     i, j = np.mgrid[:h, :w].astype(float)
     rows = i[None] + (centre[:, 0] - r0)[:, None, None]

@@ -10,7 +10,6 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.spatial.distance import cdist
 
 from ._validation import check_array, check_choice, check_float
@@ -110,18 +109,6 @@ def _packed_scores(Xc, W):
     Xa[:, :d] = Xc
     Xa[:, d] = 1.0
     return Xa @ W
-
-
-def _cluster_sums(X, labels, k):
-    """Per-cluster sums of the rows of X, shape (k, d), and sizes, shape (k,)."""
-    n, d = X.shape
-    counts = np.bincount(labels, minlength=k)
-    if d <= 16:  # few features: one weighted bincount per feature
-        sums = np.stack([np.bincount(labels, weights=X[:, j], minlength=k) for j in range(d)], 1)
-    else:  # many: a sparse (n, k) one-hot matrix, transposed, times X; O(n d), no sort
-        onehot = sp.csr_matrix((np.ones(n), labels, np.arange(n + 1)), shape=(n, k))
-        sums = np.asarray(onehot.T @ X)
-    return sums, counts
 
 
 def _distances_chunk(Xc, C, metric, xx=None, cc=None):

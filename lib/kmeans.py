@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._validation import (check_array, check_choice, check_float, check_int,
                           check_random_state)
-from .distances import METRICS, _assign, _cluster_sums, _sq_norms, chunk_rows, point_costs
+from .distances import METRICS, _assign, _sq_norms, chunk_rows, point_costs
 from .init import _init, check_distinct, check_init
 
 
@@ -63,7 +64,13 @@ def _update(X, labels, k, metric):
             members = X[order[bounds[j]:bounds[j + 1]]]
             C[j] = np.median(members, axis=0) if len(members) else np.nan
         return C
-    sums, counts = _cluster_sums(X, labels, k)
+    n, d = X.shape
+    counts = np.bincount(labels, minlength=k).astype(float)
+    if d <= 16:  # few features: one weighted bincount per feature
+        sums = np.stack([np.bincount(labels, weights=X[:, j], minlength=k) for j in range(d)], 1)
+    else:  # many: a sparse (n, k) one-hot matrix, transposed, times X; O(n d), no sort
+        onehot = sp.csr_matrix((np.ones(n), labels, np.arange(n + 1)), shape=(n, k))
+        sums = np.asarray(onehot.T @ X)
     with np.errstate(invalid="ignore", divide="ignore"):
         return sums / counts[:, None]
 

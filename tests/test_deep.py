@@ -253,24 +253,3 @@ def test_import_lib_does_not_import_torch():
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "False"]
-
-
-def test_given_centroids_replace_the_kmeans_start(monkeypatch):
-    imgs, _ = _blobs(n_per=8)
-    model = deep.conv_autoencoder(seed=0)
-    start = deep.encode(model, imgs, device="cpu")[[0, 8, 16]]
-
-    def no_kmeans(*args, **kwargs):
-        raise AssertionError("k-means must not run when centroids are given")
-
-    monkeypatch.setattr(deep, "kmeans", no_kmeans)
-    hist, C = deep.train_autoencoder(model, imgs, k=3, pretrain_epochs=0, joint_epochs=1,
-                                     centroids=start, batch_size=8, seed=0, device="cpu",
-                                     progress=False)
-    assert hist.stage == ["joint"] and C.shape == (3, 64) and np.isfinite(C).all()
-
-
-def test_bad_centroids_shape_is_named():
-    with pytest.raises(ValueError, match=r"centroids has shape \(2, 64\) but k=3.*\(3, 64\)"):
-        deep.train_autoencoder(deep.conv_autoencoder(), np.zeros((8, 28, 28)), k=3,
-                               centroids=np.zeros((2, 64)), device="cpu", progress=False)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from lib.deskew import deskew, image_moments
+from lib.deskew import deskew, image_moments, slant
 
 
 def slanted_bar(h=28, w=28, slope=0.4, col=13.5):
@@ -65,3 +65,9 @@ def test_each_image_is_deskewed_on_its_own():
 def test_bad_input_names_argument_and_fix(bad, match):
     with pytest.raises(ValueError, match=match):
         deskew(bad)
+
+
+@pytest.mark.parametrize("slope", [-0.5, 0.0, 0.3])
+def test_slant_is_the_columns_per_row_of_the_ink(slope):
+    np.testing.assert_allclose(slant(slanted_bar(slope=slope)[None]), [slope], atol=0.02)
+    assert slant(np.zeros((1, 28, 28))).tolist() == [0.0]
