@@ -158,22 +158,29 @@ def _assign(X, C, metric, rows, xx=None):
     return labels, mind
 
 
-def point_costs(X, C, labels, metric, rows=65536):
+def point_costs(X, C, labels, metric, rows=65536, *, total=False):
     """Exact cost of each point to its own centroid (no expanded-form rounding).
 
     Computed `rows` rows at a time, so the ``x - c`` temporaries stay small.
+    With ``total=True`` only their sum is returned (the objective), one dot
+    product per chunk and no per-point array.
     """
     n = X.shape[0]
-    costs = np.empty(n)
+    starts = range(0, n, rows)
+    costs = np.empty(len(starts) if total else n)
 
     def work(start):
         sl = slice(start, min(start + rows, n))
         diff = X[sl] - C[labels[sl]]
-        costs[sl] = (np.abs(diff).sum(axis=1) if metric == "manhattan"
-                     else np.einsum("ij,ij->i", diff, diff))
+        if total:
+            costs[start // rows] = (np.abs(diff).sum() if metric == "manhattan"
+                                    else np.vdot(diff, diff))
+        else:
+            costs[sl] = (np.abs(diff).sum(axis=1) if metric == "manhattan"
+                         else np.einsum("ij,ij->i", diff, diff))
 
-    _map_chunks(work, range(0, n, rows))
-    return costs
+    _map_chunks(work, starts)
+    return float(costs.sum()) if total else costs
 
 
 def assign(X, centroids, metric="sqeuclidean", *, working_memory=None, return_distances=False):

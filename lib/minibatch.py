@@ -155,7 +155,7 @@ def minibatch_kmeans(X, k, *, batch_size=1024, max_iter=100, init="k-means++",
 
     def full_inertia(C):
         labels, _ = _assign(X, C, "sqeuclidean", rows, xx)
-        return float(point_costs(X, C, labels, "sqeuclidean").sum())
+        return point_costs(X, C, labels, "sqeuclidean", total=True)
 
     hist = History()
     hist.centroids.append(C.copy())
@@ -186,5 +186,5 @@ def minibatch_kmeans(X, k, *, batch_size=1024, max_iter=100, init="k-means++",
             converged = True
             break
     labels, _ = _assign(X, C, "sqeuclidean", rows, xx)
-    inertia = float(point_costs(X, C, labels, "sqeuclidean").sum())
+    inertia = point_costs(X, C, labels, "sqeuclidean", total=True)
     return KMeansResult(C, labels, inertia, n_iter, converged, hist)

@@ -260,6 +260,19 @@ def test_packed_scores_equal_scores():
                                _scores_chunk(X, C, "sqeuclidean"), rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("metric", ["sqeuclidean", "manhattan"])
+@pytest.mark.parametrize("rows", [1, 7, 1000])
+def test_point_costs_total_is_their_sum(metric, rows):
+    # The objective is summed chunk by chunk; it must equal the per-point costs' sum.
+    rng = np.random.default_rng(4)
+    X, C = rng.normal(size=(60, 4)), rng.normal(size=(5, 4))
+    labels = rng.integers(0, 5, size=60)
+    each = point_costs(X, C, labels, metric, rows)
+    assert each.shape == (60,)
+    assert point_costs(X, C, labels, metric, rows, total=True) == pytest.approx(each.sum(),
+                                                                               rel=1e-12)
+
+
 @pytest.mark.slow
 def test_ten_million_pixels_k256_in_bounded_memory():
     # The issue's laptop case: 10 million RGB pixels, k = 256. The full
