@@ -355,7 +355,7 @@ def _refresh_centroids(C, counts, z, k, torch):
     C[hit] += step * (sums[hit] / batch_counts[hit][:, None] - C[hit])
 
 
-def umap_embed(X, n_components=2, *, n_neighbors=15, min_dist=0.0, seed=0):
+def umap_embed(X, n_components=2, *, n_neighbors=15, min_dist=0.0, n_epochs=None, seed=0):
     """Stage II: a UMAP embedding of `X`.
 
     With ``min_dist=0`` UMAP packs neighbours tightly, which is what a
@@ -368,6 +368,9 @@ def umap_embed(X, n_components=2, *, n_neighbors=15, min_dist=0.0, seed=0):
     n_components : int, default=2
     n_neighbors : int, default=15
     min_dist : float, default=0.0
+    n_epochs : int, optional
+        Epochs of the layout optimization. umap-learn's default is 500 for
+        up to 10,000 points and 200 above; the layout is most of the time.
     seed : int, default=0
         UMAP's ``random_state``.
 
@@ -387,9 +390,11 @@ def umap_embed(X, n_components=2, *, n_neighbors=15, min_dist=0.0, seed=0):
     n_neighbors = check_int(n_neighbors, "n_neighbors", low=2, high=X.shape[0] - 1,
                             high_reason=f"the number of samples minus one ({X.shape[0] - 1})")
     min_dist = check_float(min_dist, "min_dist")
+    if n_epochs is not None:
+        n_epochs = check_int(n_epochs, "n_epochs")
     seed = check_int(seed, "seed", low=0)
     reducer = umap.UMAP(n_components=n_components, n_neighbors=n_neighbors,
-                        min_dist=min_dist, random_state=seed)
+                        min_dist=min_dist, n_epochs=n_epochs, random_state=seed)
     with warnings.catch_warnings():
         # umap-learn warns that a fixed random_state means one thread: we know.
         warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
@@ -423,7 +428,7 @@ class N2DResult:
 
 
 def n2d_pipeline(images, k=10, *, seed=0, pretrain_epochs=10, joint_epochs=5, lam=0.1,
-                 n_components=10, n_neighbors=15, batch_size=256, lr=1e-3,
+                 n_components=10, n_neighbors=15, umap_epochs=None, batch_size=256, lr=1e-3,
                  device="auto", progress=True):
     """The whole deep-clustering pipeline: autoencoder, UMAP, k-means.
 
@@ -442,6 +447,8 @@ def n2d_pipeline(images, k=10, *, seed=0, pretrain_epochs=10, joint_epochs=5, la
         See :func:`train_autoencoder`.
     n_components, n_neighbors
         See :func:`umap_embed`.
+    umap_epochs : int, optional
+        UMAP's ``n_epochs`` (see :func:`umap_embed`).
 
     Returns
     -------
@@ -467,6 +474,7 @@ def n2d_pipeline(images, k=10, *, seed=0, pretrain_epochs=10, joint_epochs=5, la
         for name in ("stage", "recon", "cluster", "total"):
             getattr(hist, name).extend(getattr(hist2, name))
     codes = encode(model, images, device=device)
-    emb = umap_embed(codes, n_components, n_neighbors=n_neighbors, min_dist=0.0, seed=seed)
+    emb = umap_embed(codes, n_components, n_neighbors=n_neighbors, min_dist=0.0,
+                     n_epochs=umap_epochs, seed=seed)
     labels = kmeans(emb, k, init="k-means++", n_init=10, seed=seed).labels
     return N2DResult(labels, emb, codes, pretrained, hist, model.cpu())

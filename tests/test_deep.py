@@ -147,6 +147,8 @@ def test_umap_embed_is_seeded():
     E2 = deep.umap_embed(X, 2, n_neighbors=10, seed=0)
     assert E1.shape == (80, 2)
     np.testing.assert_array_equal(E1, E2)
+    short = deep.umap_embed(X, 2, n_neighbors=10, n_epochs=5, seed=0)
+    assert short.shape == (80, 2) and not np.allclose(short, E1)  # n_epochs reaches UMAP
 
 
 def test_pipeline_recovers_three_bars():
@@ -197,6 +199,8 @@ def test_bad_umap_arguments():
     pytest.importorskip("umap")
     with pytest.raises(ValueError, match="n_neighbors=50 is larger"):
         deep.umap_embed(np.zeros((10, 3)), n_neighbors=50)
+    with pytest.raises(ValueError, match="n_epochs=0"):
+        deep.umap_embed(np.zeros((10, 3)), n_neighbors=5, n_epochs=0)
 
 
 # ---------------------------------------------------------------- lazy imports
