@@ -2,7 +2,8 @@
 
 Run after `jupyter-book build` (``make test`` does both). Each page must load
 with no console errors, no failed requests, every image decoded and every
-formula typeset by the MathJax that the site serves itself.
+formula typeset by the MathJax that the site serves itself. Every figure in
+a page's text has an alt text, for readers who cannot see it.
 """
 import functools
 import http.server
@@ -78,7 +79,16 @@ def test_page_renders_offline(server, browser, page_path):
 
     broken = page.evaluate("""() => [...document.images]
         .filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src)""")
+    # Animation frames (matplotlib's to_jshtml) are swapped by a script under
+    # controls of their own; every other image in the article needs words.
+    # Without an alt text docutils writes the file's path there instead.
+    no_alt = page.evaluate("""() => [...document.querySelectorAll("article img")]
+        .filter(img => !img.id.startsWith("_anim_img"))
+        .filter(img => /^\\s*$|\\.(png|jpe?g|gif|svg)\\s*$/i.test(img.alt || ""))
+        .map(img => img.src.split("/").pop())""")
     page.close()
     assert not failed, f"{page_path}: failed requests {failed}"
     assert not errors, f"{page_path}: console errors {errors}"
     assert not broken, f"{page_path}: images that did not load {broken}"
+    assert not no_alt, (f"{page_path}: figures without alt text {no_alt}; give the cell "
+                        f'metadata {{"mystnb": {{"image": {{"alt": "..."}}}}}}')
