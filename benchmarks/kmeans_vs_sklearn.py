@@ -17,7 +17,7 @@ from sklearn.cluster import KMeans
 
 import lib
 
-REPEATS = 3
+REPEATS = 5
 N_ITER = 10
 
 

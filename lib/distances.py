@@ -21,8 +21,9 @@ WORKING_MEMORY_MB = 64
 
 
 #: Preferred size, in MiB, of one distance block: small enough to stay in the
-#: CPU cache, where the few passes over it are cheap.
-CACHE_BLOCK_MB = 2
+#: CPU's last-level cache, where the few passes over it are cheap, and large
+#: enough that the per-chunk Python overhead stays small (measured: 4 beat 2).
+CACHE_BLOCK_MB = 4
 
 
 def chunk_rows(n_centroids, n_features, metric="sqeuclidean", working_memory=None):
