@@ -16,7 +16,6 @@ export CFS_DATA_DIR ?= $(SHARED_DATA)
 endif
 export CHROMIUM
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
-export MPLBACKEND := Agg
 # One BLAS/OpenMP/torch thread wherever notebooks run, so that nbval and the
 # site build compute the very same numbers (thread count changes the rounding
 # of training and UMAP, and the hidden checks assert measured figures).

@@ -3,10 +3,12 @@
 Run after `jupyter-book build` (``make test`` does both). Each page must load
 with no console errors, no failed requests, every image decoded and every
 formula typeset by the MathJax that the site serves itself. Every figure in
-a page's text has an alt text, for readers who cannot see it.
+a page's text has an alt text, for readers who cannot see it, and every figure
+cell of a notebook shows up on its page.
 """
 import functools
 import http.server
+import json
 import os
 import pathlib
 import threading
@@ -25,6 +27,16 @@ pytestmark = pytest.mark.site
 def test_site_was_built():
     assert (HTML / "book" / "intro.html").is_file(), "run `make book` (or make test) first"
     assert len(PAGES) >= 3
+
+
+def figure_cells(page_path):
+    """Code cells of the page's notebook that carry an alt text: one figure each."""
+    notebook = ROOT / pathlib.Path(page_path).with_suffix(".ipynb")
+    if not notebook.is_file():
+        return 0
+    cells = json.loads(notebook.read_text())["cells"]
+    return sum(1 for c in cells
+               if c.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt"))
 
 
 @pytest.fixture(scope="module")
@@ -86,9 +98,14 @@ def test_page_renders_offline(server, browser, page_path):
         .filter(img => !img.id.startsWith("_anim_img"))
         .filter(img => /^\\s*$|\\.(png|jpe?g|gif|svg)\\s*$/i.test(img.alt || ""))
         .map(img => img.src.split("/").pop())""")
+    n_figures = page.locator("article img:not([id^='_anim_img'])").count()
     page.close()
     assert not failed, f"{page_path}: failed requests {failed}"
     assert not errors, f"{page_path}: console errors {errors}"
     assert not broken, f"{page_path}: images that did not load {broken}"
     assert not no_alt, (f"{page_path}: figures without alt text {no_alt}; give the cell "
                         f'metadata {{"mystnb": {{"image": {{"alt": "..."}}}}}}')
+    # A figure that never reached the page (say, a non-inline matplotlib
+    # backend during the build) must fail here rather than pass unseen.
+    assert n_figures >= figure_cells(page_path), (
+        f"{page_path}: {figure_cells(page_path)} figure cells but {n_figures} images")
