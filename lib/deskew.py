@@ -62,6 +62,11 @@ def slant(images):
     [1.0]
     """
     _, var_rows, cov = image_moments(images)
+    return _slant(var_rows, cov)
+
+
+def _slant(var_rows, cov):
+    """``cov / var_rows``, 0 where the row variance is 0 (blank or one-row ink)."""
     return np.divide(cov, var_rows, out=np.zeros(len(cov)), where=var_rows > 0)
 
 
@@ -108,8 +113,8 @@ def deskew(images):
         raise ValueError(f"images has a negative pixel ({X.min()}); deskewing weighs "
                          f"coordinates by ink, so pass non-negative intensities")
     n, h, w = X.shape
-    centre = image_moments(X)[0]
-    alpha = slant(X)
+    centre, var_rows, cov = image_moments(X)   # one pass over the stack
+    alpha = _slant(var_rows, cov)
     r0, c0 = (h - 1) / 2, (w - 1) / 2
     i, j = np.mgrid[:h, :w].astype(float)
     rows = i[None] + (centre[:, 0] - r0)[:, None, None]
