@@ -291,3 +291,61 @@ def test_ten_million_pixels_k256_in_bounded_memory():
     assert res.centroids.shape == (k, 3) and np.isfinite(res.centroids).all()
     assert res.labels.shape == (n,) and res.labels.min() >= 0 and res.labels.max() < k
     assert peak < 1.5e9, f"peak traced memory {peak / 1e9:.2f} GB"
+
+
+# ------------------------------------------------- the compiled loop for few features
+
+def _without_loop(monkeypatch):
+    from lib import distances
+    monkeypatch.setattr(distances, "_compiled_loop", lambda: None)
+
+
+@pytest.mark.parametrize("d, k", [(1, 1), (2, 5), (3, 48), (8, 3), (8, 64)])
+def test_compiled_loop_equals_matrix_product_path(monkeypatch, d, k):
+    # d <= LOOP_MAX_FEATURES runs lib/_nearest.py's numba loop; the matrix
+    # product path (used without numba) must give the same labels and distances.
+    rng = np.random.default_rng(d * 100 + k)
+    X, C = rng.normal(size=(3000, d)), rng.normal(size=(k, d))
+    labels, dist = lib.assign(X, C, return_distances=True, working_memory=0.01)
+    _without_loop(monkeypatch)
+    labels2, dist2 = lib.assign(X, C, return_distances=True, working_memory=0.01)
+    np.testing.assert_array_equal(labels, labels2)
+    np.testing.assert_allclose(dist, dist2, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("d, used", [(3, True), (8, True), (9, False)])
+def test_compiled_loop_is_used_only_for_few_features(monkeypatch, d, used):
+    from lib import distances
+    from lib._nearest import nearest_few_features
+    calls = []
+
+    def spy(*args):
+        calls.append(len(args[0]))
+        return nearest_few_features(*args)
+
+    monkeypatch.setattr(distances, "_compiled_loop", lambda: spy)
+    X = np.random.default_rng(0).normal(size=(500, d))
+    lib.assign(X, X[:4])
+    assert (sum(calls) == 500) if used else not calls
+
+
+def test_compiled_loop_falls_back_without_numba(monkeypatch):
+    import sys
+
+    from lib import distances
+    monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` now raises ImportError
+    monkeypatch.delitem(sys.modules, "lib._nearest", raising=False)
+    assert distances._compiled_loop() is None
+    X = np.array([[0.0, 0.0], [9.0, 9.0], [1.0, 0.0]])
+    assert lib.assign(X, np.array([[0.0, 0.0], [10.0, 10.0]])).tolist() == [0, 1, 0]
+
+
+def test_kmeans_on_pixels_is_the_same_with_and_without_the_loop(monkeypatch):
+    rng = np.random.default_rng(5)
+    X = rng.integers(0, 256, size=(20_000, 3)).astype(np.uint8)
+    res = lib.kmeans(X, 16, seed=0, max_iter=20)
+    _without_loop(monkeypatch)
+    res2 = lib.kmeans(X, 16, seed=0, max_iter=20)
+    np.testing.assert_array_equal(res.labels, res2.labels)
+    np.testing.assert_allclose(res.centroids, res2.centroids, rtol=0, atol=1e-9)
+    assert res.inertia == pytest.approx(res2.inertia, rel=1e-12)
