@@ -4,7 +4,7 @@ The chapter "The mathematics of k-means" derives the identity used here,
 ``argmin_j ||x - c_j||^2 = argmin_j (||c_j||^2 - 2 x.c_j)``, which turns the
 assignment into one matrix product per chunk of rows. With only a few features
 (pixels: d = 3) the same scores are computed by the compiled loop of
-``lib/_nearest.py`` instead, which never builds the score block.
+``lib/_loops.py`` instead, which never builds the score block.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ WORKING_MEMORY_MB = 64
 CACHE_BLOCK_MB = 4
 
 #: With at most this many features the assignment runs in the compiled loop of
-#: ``lib/_nearest.py``, which never builds the score block. Measured on two
+#: ``lib/_loops.py``, which never builds the score block. Measured on two
 #: cores: twice as fast as the matrix product for d <= 8, slower from d = 16.
 LOOP_MAX_FEATURES = 8
 
@@ -122,13 +122,13 @@ def _packed_scores(Xc, W):
     return Xa @ W
 
 
-def _compiled_loop():
-    """The numba loop of ``lib._nearest``, or None where numba is not installed."""
+def _compiled(name):
+    """The numba loop `name` of ``lib._loops``, or None where numba is not installed."""
     try:
-        from ._nearest import nearest_few_features
-    except ImportError:  # the matrix-product path gives the same labels, slower
+        from . import _loops
+    except ImportError:  # callers fall back to NumPy: the same results, slower
         return None
-    return nearest_few_features
+    return getattr(_loops, name)
 
 
 def _distances_chunk(Xc, C, metric, xx=None, cc=None):
@@ -150,7 +150,7 @@ def _assign(X, C, metric, rows, xx=None):
     the expanded form ``||x||^2 + score``, clamped at 0 because cancellation
     can push it slightly below; without `xx` it is recomputed exactly from
     ``x - c`` while the chunk is still in cache. With few features the
-    compiled loop of ``lib/_nearest.py`` does all of this per row, and its
+    compiled loop of ``lib/_loops.py`` does all of this per row, and its
     distances are always exact.
     """
     n, d = X.shape
@@ -158,9 +158,9 @@ def _assign(X, C, metric, rows, xx=None):
     labels = np.empty(n, dtype=np.intp)
     mind = np.empty(n, dtype=np.float64)
     cc = _sq_norms(C) if metric == "sqeuclidean" else None
-    loop = (_compiled_loop() if metric == "sqeuclidean" and d <= LOOP_MAX_FEATURES
-            else None)
-    W = (_packed_centroids(C, cc) if metric == "sqeuclidean" and (d < k or loop)
+    loop = (_compiled("nearest_few_features")
+            if metric == "sqeuclidean" and d <= LOOP_MAX_FEATURES else None)
+    W = (_packed_centroids(C, cc) if metric == "sqeuclidean" and (d < k or loop is not None)
          else None)
     flat = np.arange(rows) * k  # where row i's entries start in a raveled block
 

@@ -12,7 +12,8 @@ import scipy.sparse as sp
 
 from ._validation import (check_array, check_choice, check_float, check_int,
                           check_random_state)
-from .distances import METRICS, _assign, _sq_norms, chunk_rows, point_costs
+from .distances import (METRICS, _assign, _compiled, _map_chunks, _sq_norms, chunk_rows,
+                        point_costs)
 from .init import _init, check_distinct, check_init
 
 
@@ -64,15 +65,38 @@ def _update(X, labels, k, metric):
             members = X[order[bounds[j]:bounds[j + 1]]]
             C[j] = np.median(members, axis=0) if len(members) else np.nan
         return C
-    n, d = X.shape
     counts = np.bincount(labels, minlength=k).astype(float)
-    if d <= 16:  # few features: one weighted bincount per feature
-        sums = np.stack([np.bincount(labels, weights=X[:, j], minlength=k) for j in range(d)], 1)
-    else:  # many: a sparse (n, k) one-hot matrix, transposed, times X; O(n d), no sort
-        onehot = sp.csr_matrix((np.ones(n), labels, np.arange(n + 1)), shape=(n, k))
-        sums = np.asarray(onehot.T @ X)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return sums / counts[:, None]
+        return _cluster_sums(X, labels, k) / counts[:, None]
+
+
+#: The cluster sums are added in this many blocks of rows (fewer for small X).
+#: The number is fixed, not the number of threads, so the sums round the same
+#: way on every machine.
+SUM_BLOCKS = 8
+
+
+def _cluster_sums(X, labels, k):
+    """The (k, d) sum of the rows of each cluster, in one pass over X.
+
+    With numba, a compiled loop adds each row to its cluster's sum, a block of
+    rows per thread, and the blocks' sums are added in order. Without it, a
+    sparse (n, k) one-hot matrix, transposed, times X.
+    """
+    n, d = X.shape
+    add_rows = _compiled("cluster_sums")
+    if add_rows is None:
+        onehot = sp.csr_matrix((np.ones(n), labels, np.arange(n + 1)), shape=(n, k))
+        return np.asarray(onehot.T @ X)
+    rows = max(1024, -(-n // SUM_BLOCKS))
+    starts = range(0, n, rows)
+    parts = np.empty((len(starts), k, d))
+
+    def work(start):
+        parts[start // rows] = add_rows(X[start:start + rows], labels[start:start + rows], k)
+
+    _map_chunks(work, starts)
+    return parts.sum(axis=0)
 
 
 def _fill_empty(X, labels, costs, k):

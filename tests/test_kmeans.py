@@ -296,13 +296,15 @@ def test_ten_million_pixels_k256_in_bounded_memory():
 # ------------------------------------------------- the compiled loop for few features
 
 def _without_loop(monkeypatch):
-    from lib import distances
-    monkeypatch.setattr(distances, "_compiled_loop", lambda: None)
+    import importlib
+
+    for name in ("lib.distances", "lib.kmeans"):  # lib.kmeans the module, not the function
+        monkeypatch.setattr(importlib.import_module(name), "_compiled", lambda name: None)
 
 
 @pytest.mark.parametrize("d, k", [(1, 1), (2, 5), (3, 48), (8, 3), (8, 64)])
 def test_compiled_loop_equals_matrix_product_path(monkeypatch, d, k):
-    # d <= LOOP_MAX_FEATURES runs lib/_nearest.py's numba loop; the matrix
+    # d <= LOOP_MAX_FEATURES runs lib/_loops.py's numba loop; the matrix
     # product path (used without numba) must give the same labels and distances.
     rng = np.random.default_rng(d * 100 + k)
     X, C = rng.normal(size=(3000, d)), rng.normal(size=(k, d))
@@ -315,15 +317,15 @@ def test_compiled_loop_equals_matrix_product_path(monkeypatch, d, k):
 
 @pytest.mark.parametrize("d, used", [(3, True), (8, True), (9, False)])
 def test_compiled_loop_is_used_only_for_few_features(monkeypatch, d, used):
-    from lib import distances
-    from lib._nearest import nearest_few_features
+    from lib import _loops, distances
     calls = []
 
     def spy(*args):
         calls.append(len(args[0]))
-        return nearest_few_features(*args)
+        return _loops.nearest_few_features(*args)
 
-    monkeypatch.setattr(distances, "_compiled_loop", lambda: spy)
+    monkeypatch.setattr(distances, "_compiled",
+                        lambda name: spy if name == "nearest_few_features" else None)
     X = np.random.default_rng(0).normal(size=(500, d))
     lib.assign(X, X[:4])
     assert (sum(calls) == 500) if used else not calls
@@ -334,10 +336,12 @@ def test_compiled_loop_falls_back_without_numba(monkeypatch):
 
     from lib import distances
     monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` now raises ImportError
-    monkeypatch.delitem(sys.modules, "lib._nearest", raising=False)
-    assert distances._compiled_loop() is None
+    monkeypatch.delitem(sys.modules, "lib._loops", raising=False)
+    monkeypatch.delattr(lib, "_loops", raising=False)
+    assert distances._compiled("nearest_few_features") is None
     X = np.array([[0.0, 0.0], [9.0, 9.0], [1.0, 0.0]])
     assert lib.assign(X, np.array([[0.0, 0.0], [10.0, 10.0]])).tolist() == [0, 1, 0]
+    np.testing.assert_allclose(lib.kmeans(X, 2, init=X[:2]).centroids, [[0.5, 0.0], [9.0, 9.0]])
 
 
 def test_kmeans_on_pixels_is_the_same_with_and_without_the_loop(monkeypatch):
@@ -349,3 +353,34 @@ def test_kmeans_on_pixels_is_the_same_with_and_without_the_loop(monkeypatch):
     np.testing.assert_array_equal(res.labels, res2.labels)
     np.testing.assert_allclose(res.centroids, res2.centroids, rtol=0, atol=1e-9)
     assert res.inertia == pytest.approx(res2.inertia, rel=1e-12)
+
+
+@pytest.mark.parametrize("d", [1, 3, 784])
+def test_compiled_cluster_sums_equal_sparse_sums(monkeypatch, d):
+    from lib.kmeans import _update
+    rng = np.random.default_rng(d)
+    X, labels = rng.normal(size=(2000, d)), rng.integers(0, 7, size=2000)
+    C = _update(X, labels, 7, "sqeuclidean")
+    _without_loop(monkeypatch)
+    np.testing.assert_allclose(C, _update(X, labels, 7, "sqeuclidean"), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(C[3], X[labels == 3].mean(axis=0), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [-1, 7])
+def test_compiled_cluster_sums_refuse_labels_out_of_range(bad):
+    from lib._loops import cluster_sums
+    labels = np.array([0, bad, 1])
+    with pytest.raises(ValueError, match="outside 0..k-1"):
+        cluster_sums(np.ones((3, 2)), labels, 7)
+
+
+def test_cluster_sums_round_the_same_whatever_the_thread_count(monkeypatch):
+    # The blocks are fixed by the shape of X, not by the threads, so the sums
+    # (and every centroid after them) are bit-identical on every machine.
+    from lib import distances
+    from lib.kmeans import _cluster_sums
+    rng = np.random.default_rng(11)
+    X, labels = rng.normal(size=(50_000, 5)), rng.integers(0, 9, size=50_000)
+    sums = _cluster_sums(X, labels, 9)
+    monkeypatch.setattr(distances, "_workers", lambda: 1)
+    np.testing.assert_array_equal(sums, _cluster_sums(X, labels, 9))

@@ -1,0 +1,57 @@
+"""Compiled loops for the two hot spots of Lloyd's algorithm.
+
+With d = 3 (pixels) the assignment's matrix product is cheap; what costs is
+writing the (rows, k) score block to memory and reading it back for the argmin.
+:func:`nearest_few_features` computes the same scores ``||c||^2 - 2 x.c`` one
+row at a time into a k-long buffer that never leaves the cache.
+:func:`cluster_sums` adds every point to its cluster's sum in one pass over X.
+numba compiles them on first use and caches the machine code beside this file,
+so later processes load it in a fraction of a second; without numba,
+``lib.distances`` and ``lib.kmeans`` fall back to NumPy and SciPy.
+"""
+import numba
+import numpy as np
+
+
+@numba.njit(nogil=True, cache=True)
+def nearest_few_features(X, C, W, labels, dist):
+    """Write each row's nearest centroid into `labels` and its distance into `dist`.
+
+    ``W = [-2 C^T ; ||c||^2]``, shape (d + 1, k), holds the scores' weights;
+    ties go to the lowest index, as with ``np.argmin``. The winner's squared
+    distance is computed exactly from ``x - c``. The GIL is released, so the
+    chunks of a large X run on threads.
+    """
+    d = X.shape[1]
+    k = W.shape[1]
+    s = np.empty(k)
+    for i in range(X.shape[0]):
+        for j in range(k):
+            s[j] = W[d, j]
+        for t in range(d):
+            x = X[i, t]
+            for j in range(k):
+                s[j] += x * W[t, j]
+        best, low = 0, s[0]
+        for j in range(1, k):
+            if s[j] < low:
+                best, low = j, s[j]
+        labels[i] = best
+        e = 0.0
+        for t in range(d):
+            diff = X[i, t] - C[best, t]
+            e += diff * diff
+        dist[i] = e
+
+
+@numba.njit(nogil=True, cache=True)
+def cluster_sums(X, labels, k):
+    """The (k, d) sums of the rows of X in each cluster, in one pass over X."""
+    sums = np.zeros((k, X.shape[1]))
+    for i in range(X.shape[0]):
+        j = labels[i]
+        if j < 0 or j >= k:  # numba does not check bounds: never write outside sums
+            raise ValueError("a label is outside 0..k-1")
+        for t in range(X.shape[1]):
+            sums[j, t] += X[i, t]
+    return sums
