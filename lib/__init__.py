@@ -17,10 +17,11 @@ from .metrics import (adjusted_rand_index, hungarian_accuracy, majority_accuracy
                       match_labels, normalized_mutual_info)
 from .minibatch import minibatch_kmeans
 from .mixed import gower_distances, kmedoids
-from .quantize import (pq_decode, pq_encode, pq_fit, pq_search_adc, spherical_kmeans,
-                       vq_decode, vq_encode)
+from .pq import pq_decode, pq_encode, pq_fit, pq_search_adc
+from .quantize import vq_decode, vq_encode
 from .soft import soft_assign, soft_kmeans, spherical_gmm
 from .spectral import knn_graph, laplacian, score, spectral_clustering, spectral_embedding
+from .spherical import spherical_kmeans
 
 __all__ = [
     "KMeansResult", "Graph", "adjusted_rand_index", "assign", "compressed_size", "dbscan",
