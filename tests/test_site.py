@@ -107,5 +107,5 @@ def test_page_renders_offline(server, browser, page_path):
                         f'metadata {{"mystnb": {{"image": {{"alt": "..."}}}}}}')
     # A figure that never reached the page (say, a non-inline matplotlib
     # backend during the build) must fail here rather than pass unseen.
-    assert n_figures >= figure_cells(page_path), (
-        f"{page_path}: {figure_cells(page_path)} figure cells but {n_figures} images")
+    expected = figure_cells(page_path)
+    assert n_figures >= expected, f"{page_path}: {expected} figure cells but {n_figures} images"
