@@ -95,25 +95,34 @@ _MNIST_MIRRORS = (
 
 
 def _mnist(fname, sha256, size):
-    return Remote(f"mnist/{fname}", tuple(m + fname for m in _MNIST_MIRRORS),
-                  sha256, size)
+    return Remote(
+        f"mnist/{fname}", tuple(m + fname for m in _MNIST_MIRRORS), sha256, size
+    )
 
 
 FILES = {
     r.name: r
     for r in [
-        _mnist("t10k-images-idx3-ubyte.gz",
-               "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-               1_648_877),
-        _mnist("t10k-labels-idx1-ubyte.gz",
-               "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-               4_542),
-        _mnist("train-images-idx3-ubyte.gz",
-               "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-               9_912_422),
-        _mnist("train-labels-idx1-ubyte.gz",
-               "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-               28_881),
+        _mnist(
+            "t10k-images-idx3-ubyte.gz",
+            "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+            1_648_877,
+        ),
+        _mnist(
+            "t10k-labels-idx1-ubyte.gz",
+            "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+            4_542,
+        ),
+        _mnist(
+            "train-images-idx3-ubyte.gz",
+            "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+            9_912_422,
+        ),
+        _mnist(
+            "train-labels-idx1-ubyte.gz",
+            "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+            28_881,
+        ),
         Remote(
             "polblogs/polblogs.gml",
             (
@@ -197,7 +206,8 @@ def fetch(name):
     if name not in FILES:
         raise ValueError(
             f"name={name!r} is not a registered data file; "
-            f"choose one of {sorted(FILES)}")
+            f"choose one of {sorted(FILES)}"
+        )
     remote = FILES[name]
 
     ready = data_dir()
@@ -217,7 +227,8 @@ def fetch(name):
         warnings.warn(
             f"cached {name} at {target} had SHA-256 {found}, expected "
             f"{remote.sha256}; moved it to {aside} and downloading again",
-            stacklevel=2)
+            stacklevel=2,
+        )
     return _download(remote, target)
 
 
@@ -227,7 +238,8 @@ def _check_hash(path, remote, where):
         raise HashMismatchError(
             f"{remote.name}: the file {path} (in {where}) has SHA-256 {found}, "
             f"expected {remote.sha256}. It is not used; replace it with a "
-            f"fresh copy from {remote.urls[0]}, or delete it to download one.")
+            f"fresh copy from {remote.urls[0]}, or delete it to download one."
+        )
 
 
 def _download(remote, target):
@@ -239,15 +251,25 @@ def _download(remote, target):
     for url in remote.urls:
         try:
             if remote.member is None:
-                pooch.retrieve(url, known_hash=f"sha256:{remote.sha256}",
-                               fname=target.name, path=target.parent,
-                               downloader=_downloader(url))
+                pooch.retrieve(
+                    url,
+                    known_hash=f"sha256:{remote.sha256}",
+                    fname=target.name,
+                    path=target.parent,
+                    downloader=_downloader(url),
+                )
                 return target
             # Mirrors repackage the archive, so its own hash is not pinned;
             # the extracted member is checked instead.
-            archive = Path(pooch.retrieve(
-                url, known_hash=None, fname=target.name + ".zip",
-                path=target.parent, downloader=_downloader(url)))
+            archive = Path(
+                pooch.retrieve(
+                    url,
+                    known_hash=None,
+                    fname=target.name + ".zip",
+                    path=target.parent,
+                    downloader=_downloader(url),
+                )
+            )
             try:
                 extract_member(archive, remote.member, target)
                 _check_hash(target, remote, where=f"archive {url}")
@@ -262,21 +284,26 @@ def _download(remote, target):
                 raise HashMismatchError(
                     f"{remote.name}: the file downloaded from {url} does not "
                     f"have SHA-256 {remote.sha256} and was not kept "
-                    f"(pooch: {exc})") from exc
+                    f"(pooch: {exc})"
+                ) from exc
             raise
         except (requests.exceptions.RequestException, OSError) as exc:
             errors.append(f"{url}: {type(exc).__name__}: {exc}")
 
     ready = data_dir()
-    layout = (f"{ready / remote.name} (CFS_DATA_DIR={ready})" if ready
-              else f"$CFS_DATA_DIR/{remote.name} (CFS_DATA_DIR is not set)")
+    layout = (
+        f"{ready / remote.name} (CFS_DATA_DIR={ready})"
+        if ready
+        else f"$CFS_DATA_DIR/{remote.name} (CFS_DATA_DIR is not set)"
+    )
     raise DataNotFoundError(
         f"{remote.name} is not available: no local copy, and the download "
         f"failed ({'; '.join(errors)}). Download it yourself from "
         f"{remote.urls[0]}"
         + (f" (extract {remote.member!r} from the zip)" if remote.member else "")
         + f" and put it at {layout} or at {target} (the cache; set "
-        f"CFS_CACHE_DIR to move it). Expected SHA-256: {remote.sha256}.")
+        f"CFS_CACHE_DIR to move it). Expected SHA-256: {remote.sha256}."
+    )
 
 
 def _safe_member_name(name):
@@ -314,23 +341,29 @@ def extract_member(archive, member, target):
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
         raise CorruptDataError(
-            f"{archive} is not a readable zip archive ({exc}); delete it and "
-            f"try again") from exc
+            f"{archive} is not a readable zip archive ({exc}); delete it and try again"
+        ) from exc
     with zf:
-        matches = [i for i in zf.infolist()
-                   if not i.is_dir()
-                   and posixpath.basename(i.filename.replace("\\", "/")) == member]
+        matches = [
+            i
+            for i in zf.infolist()
+            if not i.is_dir()
+            and posixpath.basename(i.filename.replace("\\", "/")) == member
+        ]
         if not matches:
             raise CorruptDataError(
                 f"archive {archive} has no member named {member!r}; "
-                f"it holds {zf.namelist()}")
+                f"it holds {zf.namelist()}"
+            )
         info = matches[0]
         if not _safe_member_name(info.filename):
             raise UnsafeArchiveError(
                 f"archive {archive}: member {info.filename!r} points outside "
-                f"the extraction folder; refusing to extract it")
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name,
-                                   suffix=".part")
+                f"the extraction folder; refusing to extract it"
+            )
+        fd, tmp = tempfile.mkstemp(
+            dir=target.parent, prefix=target.name, suffix=".part"
+        )
         try:
             with os.fdopen(fd, "wb") as out, zf.open(info) as src:
                 for block in iter(lambda: src.read(1 << 20), b""):

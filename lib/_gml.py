@@ -29,7 +29,8 @@ def _tokens(text, path):
                 return
             line = text.count("\n", 0, pos) + 1
             raise CorruptDataError(
-                f"{path}: cannot read GML at line {line}: {text[pos:pos + 30]!r}")
+                f"{path}: cannot read GML at line {line}: {text[pos : pos + 30]!r}"
+            )
         pos = m.end()
         open_, close, string, number, key, comment = m.groups()
         if comment is not None:
@@ -41,7 +42,10 @@ def _tokens(text, path):
         elif string is not None:
             yield "value", html.unescape(string)
         elif number is not None:
-            yield "value", float(number) if any(c in number for c in ".eE") else int(number)
+            yield (
+                "value",
+                float(number) if any(c in number for c in ".eE") else int(number),
+            )
         elif key is not None:
             yield "key", key
 
@@ -99,7 +103,9 @@ def read_gml(path):
         elif key == "edge" and isinstance(value, list):
             record = dict(value)
             if "source" not in record or "target" not in record:
-                raise CorruptDataError(f"{path}: GML edge without source/target: {record}")
+                raise CorruptDataError(
+                    f"{path}: GML edge without source/target: {record}"
+                )
             edges.append((record["source"], record["target"]))
         elif key == "directed":
             directed = bool(value)

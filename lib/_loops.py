@@ -9,6 +9,7 @@ numba compiles them on first use and caches the machine code beside this file,
 so later processes load it in a fraction of a second; without numba,
 ``lib.distances`` and ``lib.kmeans`` fall back to NumPy and SciPy.
 """
+
 import numba
 import numpy as np
 

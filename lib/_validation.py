@@ -3,6 +3,7 @@
 Public functions validate once, at the boundary, with messages that name the
 argument, the value and the fix; private helpers assume valid input.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -13,50 +14,73 @@ import numpy as np
 def check_array(X, name="X", *, min_samples=1):
     """Return `X` as a finite 2-D float64 array, or raise a clear error."""
     if isinstance(X, (str, bytes)) or X is None:
-        raise TypeError(f"{name} must be a 2-D array of numbers, got {type(X).__name__}; "
-                        f"pass a NumPy array of shape (n_samples, n_features)")
+        raise TypeError(
+            f"{name} must be a 2-D array of numbers, got {type(X).__name__}; "
+            f"pass a NumPy array of shape (n_samples, n_features)"
+        )
     arr = np.asarray(X)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}; "
-                        f"convert it with np.asarray({name}, dtype=float)")
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.number) or arr.dtype == bool
+    ):
+        raise TypeError(
+            f"{name} must hold numbers, got dtype {arr.dtype}; "
+            f"convert it with np.asarray({name}, dtype=float)"
+        )
     if np.iscomplexobj(arr):
-        raise TypeError(f"{name} must be real, got dtype {arr.dtype}; take the real part or "
-                        f"split real and imaginary parts into features")
+        raise TypeError(
+            f"{name} must be real, got dtype {arr.dtype}; take the real part or "
+            f"split real and imaginary parts into features"
+        )
     if arr.ndim != 2:
-        hint = (f"{name}.reshape(-1, 1) for one feature" if arr.ndim == 1 else
-                f"{name}.reshape(len({name}), -1) to flatten each sample")
-        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}; "
-                         f"use {hint}")
+        hint = (
+            f"{name}.reshape(-1, 1) for one feature"
+            if arr.ndim == 1
+            else f"{name}.reshape(len({name}), -1) to flatten each sample"
+        )
+        raise ValueError(
+            f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}; "
+            f"use {hint}"
+        )
     if arr.shape[0] < min_samples or arr.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape}); pass at least {min_samples} "
-                         f"sample(s) with at least one feature")
+        raise ValueError(
+            f"{name} is empty (shape {arr.shape}); pass at least {min_samples} "
+            f"sample(s) with at least one feature"
+        )
     # float64 whatever the input: uint8 pixels must not overflow in x.x or x - c.
     arr = np.ascontiguousarray(arr, dtype=np.float64)
     if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
-        raise ValueError(f"{name} contains NaN or infinity (first at row {bad[0]}, column "
-                         f"{bad[1]}: {arr[tuple(bad)]}); drop or impute those values first")
+        raise ValueError(
+            f"{name} contains NaN or infinity (first at row {bad[0]}, column "
+            f"{bad[1]}: {arr[tuple(bad)]}); drop or impute those values first"
+        )
     return arr
 
 
 def check_int(value, name, *, low=1, high=None, high_reason=""):
     """Return `value` as an int in [low, high], or raise a clear error."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__}); "
-                        f"pass e.g. {name}={max(low, 1)}")
+        raise TypeError(
+            f"{name} must be an integer, got {value!r} ({type(value).__name__}); "
+            f"pass e.g. {name}={max(low, 1)}"
+        )
     value = int(value)
     if value < low:
         raise ValueError(f"{name}={value} is too small; choose {name} >= {low}")
     if high is not None and value > high:
-        raise ValueError(f"{name}={value} is larger than {high_reason or high}; "
-                         f"choose {name} <= {high}")
+        raise ValueError(
+            f"{name}={value} is larger than {high_reason or high}; "
+            f"choose {name} <= {high}"
+        )
     return value
 
 
 def check_float(value, name, *, low=0.0):
     """Return `value` as a finite float >= low, or raise a clear error."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}; pass e.g. {name}=1e-4")
+        raise TypeError(
+            f"{name} must be a real number, got {value!r}; pass e.g. {name}=1e-4"
+        )
     value = float(value)
     if not np.isfinite(value) or value < low:
         raise ValueError(f"{name}={value} is invalid; choose a finite {name} >= {low}")
@@ -76,12 +100,16 @@ def check_random_state(seed, name="seed"):
 
     Nothing here touches NumPy's global random state.
     """
-    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+    if seed is None or (
+        isinstance(seed, numbers.Integral) and not isinstance(seed, bool)
+    ):
         if seed is not None and int(seed) < 0:
             raise ValueError(f"{name}={seed} is negative; pass a non-negative int")
         return np.random.default_rng(seed)
     if isinstance(seed, np.random.Generator):
         return seed
-    raise TypeError(f"{name} must be None, an int or a np.random.Generator, got "
-                    f"{seed!r} ({type(seed).__name__}); pass e.g. {name}=0 or "
-                    f"{name}=np.random.default_rng(0)")
+    raise TypeError(
+        f"{name} must be None, an int or a np.random.Generator, got "
+        f"{seed!r} ({type(seed).__name__}); pass e.g. {name}=0 or "
+        f"{name}=np.random.default_rng(0)"
+    )

@@ -3,13 +3,20 @@
 The chapter "Initialization, failure cases and choosing k" compares the
 three criteria and shows where they disagree.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_array, check_choice, check_float, check_int, check_random_state
+from ._validation import (
+    check_array,
+    check_choice,
+    check_float,
+    check_int,
+    check_random_state,
+)
 from .distances import WORKING_MEMORY_MB
 
 CURVES = ("convex", "concave")
@@ -19,18 +26,29 @@ def _check_curve(ks, values):
     ks = np.asarray(ks)
     values = np.asarray(values)
     if ks.ndim != 1 or values.ndim != 1 or len(ks) != len(values):
-        raise ValueError(f"ks and values must be 1-D and of equal length, got shapes "
-                         f"{ks.shape} and {values.shape}; pass one value per k")
+        raise ValueError(
+            f"ks and values must be 1-D and of equal length, got shapes "
+            f"{ks.shape} and {values.shape}; pass one value per k"
+        )
     if len(ks) < 3:
-        raise ValueError(f"an elbow needs at least 3 points, got {len(ks)}; "
-                         f"evaluate more values of k")
+        raise ValueError(
+            f"an elbow needs at least 3 points, got {len(ks)}; "
+            f"evaluate more values of k"
+        )
     for name, a in (("ks", ks), ("values", values)):
-        if not np.issubdtype(a.dtype, np.number) or not np.isfinite(a.astype(float)).all():
-            raise ValueError(f"{name} must be finite numbers, got {a!r}; "
-                             f"drop NaN or infinite entries")
+        if (
+            not np.issubdtype(a.dtype, np.number)
+            or not np.isfinite(a.astype(float)).all()
+        ):
+            raise ValueError(
+                f"{name} must be finite numbers, got {a!r}; "
+                f"drop NaN or infinite entries"
+            )
     if not np.all(np.diff(ks) > 0):
-        raise ValueError(f"ks must be strictly increasing, got {ks.tolist()}; sort them "
-                         f"(and their values) first")
+        raise ValueError(
+            f"ks must be strictly increasing, got {ks.tolist()}; sort them "
+            f"(and their values) first"
+        )
     return ks, values.astype(float)
 
 
@@ -120,22 +138,32 @@ SILHOUETTE_METRICS = ("euclidean", "manhattan")
 def _check_labels(labels, n):
     labels = np.asarray(labels)
     if labels.ndim != 1 or len(labels) != n:
-        raise ValueError(f"labels must have shape ({n},) to match X, got {labels.shape}; "
-                         f"pass one label per row of X")
-    if not (np.issubdtype(labels.dtype, np.integer) or np.issubdtype(labels.dtype, np.str_)
-            or labels.dtype == bool):
-        raise TypeError(f"labels must be integers or strings, got dtype {labels.dtype}; "
-                        f"pass e.g. kmeans(X, k).labels")
+        raise ValueError(
+            f"labels must have shape ({n},) to match X, got {labels.shape}; "
+            f"pass one label per row of X"
+        )
+    if not (
+        np.issubdtype(labels.dtype, np.integer)
+        or np.issubdtype(labels.dtype, np.str_)
+        or labels.dtype == bool
+    ):
+        raise TypeError(
+            f"labels must be integers or strings, got dtype {labels.dtype}; "
+            f"pass e.g. kmeans(X, k).labels"
+        )
     uniq, codes = np.unique(labels, return_inverse=True)
     if not 2 <= len(uniq) <= n - 1:
-        raise ValueError(f"the silhouette needs 2 <= number of clusters <= n_samples - 1 "
-                         f"= {n - 1}, got {len(uniq)} clusters; cluster with another k")
+        raise ValueError(
+            f"the silhouette needs 2 <= number of clusters <= n_samples - 1 "
+            f"= {n - 1}, got {len(uniq)} clusters; cluster with another k"
+        )
     return codes.ravel(), len(uniq)
 
 
 def _pairwise_block(Xc, X, xx_c, xx, metric):
     if metric == "manhattan":
         from scipy.spatial.distance import cdist
+
         return cdist(Xc, X, metric="cityblock")
     D = Xc @ X.T
     D *= -2.0
@@ -192,8 +220,11 @@ def silhouette_samples(X, labels, *, metric="euclidean", working_memory=None):
     n = X.shape[0]
     codes, k = _check_labels(labels, n)
     check_choice(metric, "metric", SILHOUETTE_METRICS)
-    mb = WORKING_MEMORY_MB if working_memory is None else check_float(
-        working_memory, "working_memory", low=1e-9)
+    mb = (
+        WORKING_MEMORY_MB
+        if working_memory is None
+        else check_float(working_memory, "working_memory", low=1e-9)
+    )
     # Square (rows, rows) blocks; two temporaries of that size live at once.
     rows = max(1, int(np.sqrt(mb * 2**20 / 16)))
     onehot = np.zeros((n, k))
@@ -204,8 +235,9 @@ def silhouette_samples(X, labels, *, metric="euclidean", working_memory=None):
     for i0 in starts:
         rows_i = slice(i0, min(i0 + rows, n))
         for j0 in starts:
+            # Distances are symmetric: block (j, i) is block (i, j) transposed.
             if j0 < i0:
-                continue  # distances are symmetric: block (j, i) is block (i, j) transposed
+                continue
             rows_j = slice(j0, min(j0 + rows, n))
             D = _pairwise_block(X[rows_i], X[rows_j], xx[rows_i], xx[rows_j], metric)
             if i0 == j0:
@@ -250,11 +282,15 @@ def silhouette_score(X, labels, *, metric="euclidean", working_memory=None):
     Examples
     --------
     >>> import numpy as np
-    >>> round(silhouette_score(np.array([[0.0], [1.0], [10.0], [12.0]]), [0, 0, 1, 1]), 4)
+    >>> X = np.array([[0.0], [1.0], [10.0], [12.0]])
+    >>> round(silhouette_score(X, [0, 0, 1, 1]), 4)
     0.8562
     """
-    return float(np.mean(silhouette_samples(X, labels, metric=metric,
-                                            working_memory=working_memory)))
+    return float(
+        np.mean(
+            silhouette_samples(X, labels, metric=metric, working_memory=working_memory)
+        )
+    )
 
 
 # ---------------------------------------------------------------- gap statistic
@@ -278,6 +314,7 @@ class GapResult:
     k : int or None
         The smallest k with ``gap[k] >= gap[k+1] - s[k+1]``, None if none.
     """
+
     ks: np.ndarray
     gap: np.ndarray
     s: np.ndarray
@@ -334,20 +371,35 @@ def gap_statistic(X, ks, *, n_refs=10, n_init=1, init="k-means++", seed=None):
     X = check_array(X)
     n = X.shape[0]
     ks_arr = np.asarray(list(ks) if not isinstance(ks, np.ndarray) else ks)
-    if ks_arr.ndim != 1 or len(ks_arr) == 0 or not np.issubdtype(ks_arr.dtype, np.integer):
-        raise TypeError(f"ks must be a non-empty 1-D sequence of integers, got {ks!r}; "
-                        f"pass e.g. ks=range(1, 11)")
+    if (
+        ks_arr.ndim != 1
+        or len(ks_arr) == 0
+        or not np.issubdtype(ks_arr.dtype, np.integer)
+    ):
+        raise TypeError(
+            f"ks must be a non-empty 1-D sequence of integers, got {ks!r}; "
+            f"pass e.g. ks=range(1, 11)"
+        )
     if not np.all(np.diff(ks_arr) > 0) or ks_arr[0] < 1 or ks_arr[-1] > n:
-        raise ValueError(f"ks must be strictly increasing integers between 1 and "
-                         f"n_samples={n}, got {ks_arr.tolist()}; pass e.g. ks=range(1, 11)")
+        raise ValueError(
+            f"ks must be strictly increasing integers between 1 and "
+            f"n_samples={n}, got {ks_arr.tolist()}; pass e.g. ks=range(1, 11)"
+        )
     n_refs = check_int(n_refs, "n_refs", low=2)
     n_init = check_int(n_init, "n_init")
     rng = check_random_state(seed)
     lo, hi = X.min(axis=0), X.max(axis=0)
 
     def log_w(Y):
-        return np.log([max(kmeans(Y, int(k), init=init, n_init=n_init, seed=rng).inertia,
-                           np.finfo(float).tiny) for k in ks_arr])
+        return np.log(
+            [
+                max(
+                    kmeans(Y, int(k), init=init, n_init=n_init, seed=rng).inertia,
+                    np.finfo(float).tiny,
+                )
+                for k in ks_arr
+            ]
+        )
 
     lw = log_w(X)
     ref = np.array([log_w(rng.uniform(lo, hi, size=X.shape)) for _ in range(n_refs)])

@@ -60,10 +60,16 @@ __all__ = [
 
 # split -> (images file, labels file, number of examples)
 _MNIST = {
-    "train": ("mnist/train-images-idx3-ubyte.gz",
-              "mnist/train-labels-idx1-ubyte.gz", 60_000),
-    "test": ("mnist/t10k-images-idx3-ubyte.gz",
-             "mnist/t10k-labels-idx1-ubyte.gz", 10_000),
+    "train": (
+        "mnist/train-images-idx3-ubyte.gz",
+        "mnist/train-labels-idx1-ubyte.gz",
+        60_000,
+    ),
+    "test": (
+        "mnist/t10k-images-idx3-ubyte.gz",
+        "mnist/t10k-labels-idx1-ubyte.gz",
+        10_000,
+    ),
 }
 _IDX_UBYTE = 0x08
 
@@ -88,27 +94,32 @@ def _read_idx(path, shape):
     except (OSError, EOFError, zlib.error) as exc:
         raise CorruptDataError(
             f"{path} is not a complete gzip file ({type(exc).__name__}: {exc}); "
-            f"delete it and load again to get a fresh copy") from exc
+            f"delete it and load again to get a fresh copy"
+        ) from exc
     ndim = len(shape)
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise CorruptDataError(
             f"{path}: {len(raw)} bytes is too short for an IDX header; "
-            f"the file is truncated")
+            f"the file is truncated"
+        )
     magic = raw[:4]
     if magic[:2] != b"\0\0" or magic[2] != _IDX_UBYTE or magic[3] != ndim:
         raise CorruptDataError(
             f"{path}: IDX magic number {magic.hex()} is not "
-            f"0000{_IDX_UBYTE:02x}{ndim:02x} (unsigned bytes, {ndim} dimensions)")
+            f"0000{_IDX_UBYTE:02x}{ndim:02x} (unsigned bytes, {ndim} dimensions)"
+        )
     dims = tuple(int(v) for v in np.frombuffer(raw, ">u4", ndim, offset=4))
     if dims != tuple(shape):
         raise CorruptDataError(
-            f"{path}: IDX dimensions {dims} differ from the expected {tuple(shape)}")
+            f"{path}: IDX dimensions {dims} differ from the expected {tuple(shape)}"
+        )
     expected = int(np.prod(shape)) + header
     if len(raw) != expected:
         raise CorruptDataError(
             f"{path}: {len(raw)} bytes after decompression, expected {expected} "
-            f"for dimensions {dims}; the file is truncated or padded")
+            f"for dimensions {dims}; the file is truncated or padded"
+        )
     return np.frombuffer(raw, np.uint8, offset=header).reshape(shape).copy()
 
 
@@ -119,7 +130,8 @@ def _load_mnist_split(split):
     labels = _read_idx(labels_path, (n,)).astype(np.int64)
     if labels.max(initial=0) > 9:
         raise CorruptDataError(
-            f"{labels_path}: label {labels.max()} is not a digit 0-9")
+            f"{labels_path}: label {labels.max()} is not a digit 0-9"
+        )
     return images, labels
 
 
@@ -155,12 +167,15 @@ def load_mnist(split="test"):
     """
     if split not in ("test", "train", "all"):
         raise ValueError(
-            f"split={split!r} is not a MNIST split; use 'test', 'train' or 'all'")
+            f"split={split!r} is not a MNIST split; use 'test', 'train' or 'all'"
+        )
     if split != "all":
         return _load_mnist_split(split)
     parts = [_load_mnist_split(s) for s in ("train", "test")]
-    return (np.concatenate([p[0] for p in parts]),
-            np.concatenate([p[1] for p in parts]))
+    return (
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -210,8 +225,9 @@ class Graph:
         """The graph induced by ``nodes`` (indices or a boolean mask)."""
         nodes = np.arange(self.n_nodes)[np.asarray(nodes)]
         a = self.adjacency[nodes][:, nodes]
-        return Graph(a.tocsr(), self.labels[nodes], self.names[nodes],
-                     self.sources[nodes])
+        return Graph(
+            a.tocsr(), self.labels[nodes], self.names[nodes], self.sources[nodes]
+        )
 
     def __repr__(self):
         return f"Graph(n_nodes={self.n_nodes}, n_edges={self.n_edges})"
@@ -229,11 +245,13 @@ def _graph_from_gml(path):
             raise CorruptDataError(f"{path}: GML node {i} has no id")
         index[node["id"]] = i
     try:
-        pairs = np.array([(index[s], index[t]) for s, t in edges],
-                         dtype=np.int64).reshape(-1, 2)
+        pairs = np.array(
+            [(index[s], index[t]) for s, t in edges], dtype=np.int64
+        ).reshape(-1, 2)
     except KeyError as exc:
-        raise CorruptDataError(f"{path}: an edge names node {exc}, which is "
-                               f"not declared") from exc
+        raise CorruptDataError(
+            f"{path}: an edge names node {exc}, which is not declared"
+        ) from exc
     n = len(nodes)
     # Directed, repeated edges and self-loops become one undirected edge, no
     # loops: a link either way says the two blogs are related.
@@ -277,8 +295,10 @@ def load_polblogs(*, drop_isolated=False, giant_component=False):
     Election", WWW-2005 Workshop on the Weblogging Ecosystem (2005). Used in
     the chapter on spectral clustering.
     """
-    for arg, value in (("drop_isolated", drop_isolated),
-                       ("giant_component", giant_component)):
+    for arg, value in (
+        ("drop_isolated", drop_isolated),
+        ("giant_component", giant_component),
+    ):
         if not isinstance(value, (bool, np.bool_)):
             raise TypeError(f"{arg}={value!r} must be True or False")
     graph = _graph_from_gml(fetch("polblogs/polblogs.gml"))
@@ -335,7 +355,8 @@ def load_image(name_or_path, *, sha256=None):
     if not isinstance(name_or_path, (str, os.PathLike)):
         raise TypeError(
             f"name_or_path={name_or_path!r} must be a name, a path or a URL "
-            f"(str or path-like)")
+            f"(str or path-like)"
+        )
     key = str(name_or_path)
     if key in _SAMPLE_IMAGES or key in _SAMPLE_IMAGES.values():
         from sklearn.datasets import load_sample_image
@@ -350,7 +371,8 @@ def load_image(name_or_path, *, sha256=None):
             raise FileNotFoundError(
                 f"name_or_path={key!r} is neither a named image "
                 f"({', '.join(map(repr, _SAMPLE_IMAGES))}) nor an existing file "
-                f"nor an http(s) URL; check the path")
+                f"nor an http(s) URL; check the path"
+            )
     return _read_image(path)
 
 
@@ -363,16 +385,26 @@ def _fetch_url(url, sha256):
     from . import _fetch
 
     known = None if sha256 is None else f"sha256:{sha256}"
-    fname = hashlib.sha256(url.encode()).hexdigest()[:16] + "-" + \
-        (Path(url.split("?")[0]).name or "image")
+    fname = (
+        hashlib.sha256(url.encode()).hexdigest()[:16]
+        + "-"
+        + (Path(url.split("?")[0]).name or "image")
+    )
     try:
-        return Path(pooch.retrieve(url, known_hash=known, fname=fname,
-                                   path=cache_dir() / "images",
-                                   downloader=_fetch._downloader(url)))
+        return Path(
+            pooch.retrieve(
+                url,
+                known_hash=known,
+                fname=fname,
+                path=cache_dir() / "images",
+                downloader=_fetch._downloader(url),
+            )
+        )
     except requests.exceptions.RequestException as exc:
         raise DataNotFoundError(
             f"name_or_path={url!r} could not be downloaded ({exc}); download "
-            f"it yourself and pass the local path") from exc
+            f"it yourself and pass the local path"
+        ) from exc
     except ValueError as exc:
         raise HashMismatchError(f"{url}: {exc}") from exc
 
@@ -387,7 +419,8 @@ def _read_image(path):
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise CorruptDataError(
             f"{path} cannot be read as an image ({type(exc).__name__}: {exc}); "
-            f"check that it is a PNG, JPEG or another format Pillow reads") from exc
+            f"check that it is a PNG, JPEG or another format Pillow reads"
+        ) from exc
     return np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
 
 
@@ -397,8 +430,11 @@ def _to_rgb(img, path):
     if img.mode == "P":
         img = img.convert("RGBA" if "transparency" in img.info else "RGB")
     if img.mode in ("L", "LA", "1", "I", "I;16", "F"):
-        warnings.warn(f"{path} is a greyscale image (mode {img.mode}); "
-                      f"repeating it into three channels", stacklevel=4)
+        warnings.warn(
+            f"{path} is a greyscale image (mode {img.mode}); "
+            f"repeating it into three channels",
+            stacklevel=4,
+        )
         img = img.convert("LA" if img.mode == "LA" else "L")
     if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
         rgba = img.convert("RGBA")
@@ -414,8 +450,9 @@ def _to_rgb(img, path):
 _CHUNK_ROWS = 1 << 15  # fixed, so that the output never depends on it
 
 
-def make_embeddings(n, d, *, n_topics=16, seed=0, spread=1.0, norm_sigma=1.0,
-                    return_labels=False):
+def make_embeddings(
+    n, d, *, n_topics=16, seed=0, spread=1.0, norm_sigma=1.0, return_labels=False
+):
     """A synthetic table of item embeddings, shaped like a recommender's.
 
     Each row is ``norm * direction``. The direction is a random topic's unit
@@ -472,8 +509,10 @@ def make_embeddings(n, d, *, n_topics=16, seed=0, spread=1.0, norm_sigma=1.0,
     spread = check_float(spread, "spread")
     norm_sigma = check_float(norm_sigma, "norm_sigma")
     if seed is None:
-        raise TypeError("seed=None would make the table irreproducible; pass an "
-                        "int or a numpy.random.Generator, e.g. seed=0")
+        raise TypeError(
+            "seed=None would make the table irreproducible; pass an "
+            "int or a numpy.random.Generator, e.g. seed=0"
+        )
     rng = check_random_state(seed)
 
     topics = rng.standard_normal((n_topics, d))

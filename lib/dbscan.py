@@ -6,6 +6,7 @@ digits form dense islands. :func:`modified_dbscan` forces a fixed number of
 clusters by keeping DBSCAN's largest ones and handing every other point to the
 nearest of their centroids.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -33,6 +34,7 @@ class DBSCANResult(NamedTuple):
         True for core points (at least ``min_samples`` points, themselves
         included, within distance ``eps``).
     """
+
     labels: np.ndarray
     core_sample_mask: np.ndarray
 
@@ -51,6 +53,7 @@ class ModifiedDBSCANResult(NamedTuple):
         The plain DBSCAN labels (-1 for noise).
     core_sample_mask : ndarray of shape (n_samples,), bool
     """
+
     labels: np.ndarray
     centroids: np.ndarray
     dbscan_labels: np.ndarray
@@ -60,8 +63,10 @@ class ModifiedDBSCANResult(NamedTuple):
 def _check_eps(eps):
     eps = check_float(eps, "eps")
     if eps <= 0:
-        raise ValueError(f"eps={eps} must be positive; it is the neighbourhood radius, "
-                         f"e.g. a small quantile of the nearest-neighbour distances")
+        raise ValueError(
+            f"eps={eps} must be positive; it is the neighbourhood radius, "
+            f"e.g. a small quantile of the nearest-neighbour distances"
+        )
     return eps
 
 
@@ -78,15 +83,24 @@ def _neighbours(X, eps, block=2048):
     indices = []
     offset = 0
     for start in range(0, n, block):
-        lists = tree.query_ball_point(X[start:start + block], r=eps, return_sorted=False)
-        lengths = np.fromiter((len(nb) for nb in lists), dtype=np.int64, count=len(lists))
+        lists = tree.query_ball_point(
+            X[start : start + block], r=eps, return_sorted=False
+        )
+        lengths = np.fromiter(
+            (len(nb) for nb in lists), dtype=np.int64, count=len(lists)
+        )
         indptr.append(offset + np.cumsum(lengths))
         offset += int(lengths.sum())
-        indices.append(np.fromiter(chain.from_iterable(lists), dtype=np.int64,
-                                   count=int(lengths.sum())))
+        indices.append(
+            np.fromiter(
+                chain.from_iterable(lists), dtype=np.int64, count=int(lengths.sum())
+            )
+        )
     indptr = np.concatenate(indptr)
     indices = np.concatenate(indices)
-    return sp.csr_matrix((np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(n, n))
+    return sp.csr_matrix(
+        (np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(n, n)
+    )
 
 
 def dbscan(X, eps, min_samples=5):
@@ -150,7 +164,8 @@ def dbscan(X, eps, min_samples=5):
     if len(core_idx) == 0:
         return DBSCANResult(labels, core)
     _, comp = connected_components(A[core_idx][:, core_idx], directed=False)
-    # Number the clusters by their lowest-index core point (the order a scan finds them).
+    # Number the clusters by their lowest-index core point: the order in which a
+    # scan finds them.
     _, first = np.unique(comp, return_index=True)
     rank = np.empty(len(first), dtype=np.int64)
     rank[np.argsort(first)] = np.arange(len(first))
@@ -209,21 +224,31 @@ def modified_dbscan(X, eps, min_samples=5, n_clusters=10):
     [0, 0, 0, 1, 1, 1, 1, 1]
     """
     X = check_array(X)
-    n_clusters = check_int(n_clusters, "n_clusters", high=X.shape[0],
-                           high_reason=f"the number of samples ({X.shape[0]})")
+    n_clusters = check_int(
+        n_clusters,
+        "n_clusters",
+        high=X.shape[0],
+        high_reason=f"the number of samples ({X.shape[0]})",
+    )
     labels0, core = dbscan(X, eps, min_samples)
     found = int(labels0.max()) + 1
     if found == 0:
-        raise ValueError(f"DBSCAN with eps={eps} and min_samples={min_samples} found no "
-                         f"cluster (every point is noise); increase eps or decrease "
-                         f"min_samples")
+        raise ValueError(
+            f"DBSCAN with eps={eps} and min_samples={min_samples} found no "
+            f"cluster (every point is noise); increase eps or decrease "
+            f"min_samples"
+        )
     if found < n_clusters:
-        warnings.warn(f"DBSCAN found only {found} clusters, fewer than n_clusters="
-                      f"{n_clusters}; keeping all {found}. Decrease eps or increase "
-                      f"min_samples to split clusters", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"DBSCAN found only {found} clusters, fewer than n_clusters="
+            f"{n_clusters}; keeping all {found}. Decrease eps or increase "
+            f"min_samples to split clusters",
+            UserWarning,
+            stacklevel=2,
+        )
     sizes = np.bincount(labels0[labels0 >= 0], minlength=found)
     # Largest first; a stable sort breaks ties by the order DBSCAN found them.
-    kept = np.argsort(-sizes, kind="stable")[:min(n_clusters, found)]
+    kept = np.argsort(-sizes, kind="stable")[: min(n_clusters, found)]
     new_id = np.full(found, -1, dtype=np.int64)
     new_id[kept] = np.arange(len(kept))
     labels = np.where(labels0 >= 0, new_id[np.maximum(labels0, 0)], -1)
@@ -261,10 +286,16 @@ def eps_from_knn(X, min_samples=5, quantile=0.9):
     1.0
     """
     X = check_array(X)
-    min_samples = check_int(min_samples, "min_samples", high=X.shape[0] - 1,
-                            high_reason=f"the number of other samples ({X.shape[0] - 1})")
+    min_samples = check_int(
+        min_samples,
+        "min_samples",
+        high=X.shape[0] - 1,
+        high_reason=f"the number of other samples ({X.shape[0] - 1})",
+    )
     quantile = check_float(quantile, "quantile", low=1e-12)
     if quantile > 1:
-        raise ValueError(f"quantile={quantile} is larger than 1; choose 0 < quantile <= 1")
+        raise ValueError(
+            f"quantile={quantile} is larger than 1; choose 0 < quantile <= 1"
+        )
     dist, _ = cKDTree(X).query(X, k=min_samples + 1)
     return float(np.quantile(dist[:, -1], quantile))

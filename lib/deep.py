@@ -6,6 +6,7 @@ that need them, so ``import lib`` and ``import lib.deep`` work without them;
 calling a function that needs a missing package raises an ImportError that
 names the package and the fix.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -29,7 +30,8 @@ def _require(module):
         pip = _PIP_NAMES.get(module, module)
         raise ImportError(
             f"lib.deep needs the package {module!r}, which is not installed; "
-            f"install it with `pip install {pip}` (or `pip install -r requirements.txt`)"
+            f"install it with `pip install {pip}` "
+            f"(or `pip install -r requirements.txt`)"
         ) from err
 
 
@@ -56,10 +58,14 @@ def get_device(device="auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device == "cpu" or (isinstance(device, str) and device.startswith("cuda")):
         if device != "cpu" and not torch.cuda.is_available():
-            raise ValueError(f"device={device!r} but CUDA is not available; "
-                             f"use device='auto' or device='cpu'")
+            raise ValueError(
+                f"device={device!r} but CUDA is not available; "
+                f"use device='auto' or device='cpu'"
+            )
         return torch.device(device)
-    raise ValueError(f"device={device!r} is not supported; choose 'auto', 'cpu' or 'cuda'")
+    raise ValueError(
+        f"device={device!r} is not supported; choose 'auto', 'cpu' or 'cuda'"
+    )
 
 
 def conv_autoencoder(channels=(8, 16, 32, 64), *, seed=0):
@@ -97,56 +103,78 @@ def conv_autoencoder(channels=(8, 16, 32, 64), *, seed=0):
     torch = _require("torch")
     nn = torch.nn
     if len(channels) != 4 or not all(isinstance(c, int) and c >= 1 for c in channels):
-        raise ValueError(f"channels={channels!r} must be 4 positive ints; "
-                         f"pass e.g. channels=(8, 16, 32, 64)")
+        raise ValueError(
+            f"channels={channels!r} must be 4 positive ints; "
+            f"pass e.g. channels=(8, 16, 32, 64)"
+        )
     c1, c2, c3, c4 = channels
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         encoder = nn.Sequential(
-            nn.Conv2d(1, c1, 3, stride=2, padding=1), nn.ReLU(),   # 28 -> 14
-            nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.ReLU(),  # 14 -> 7
-            nn.Conv2d(c2, c3, 3, stride=2), nn.ReLU(),             # 7 -> 3
-            nn.Conv2d(c3, c4, 3, stride=2),                        # 3 -> 1
-            nn.Flatten(),           # no ReLU on the code: k-means wants all of R^64
+            nn.Conv2d(1, c1, 3, stride=2, padding=1),
+            nn.ReLU(),  # 28 -> 14
+            nn.Conv2d(c1, c2, 3, stride=2, padding=1),
+            nn.ReLU(),  # 14 -> 7
+            nn.Conv2d(c2, c3, 3, stride=2),
+            nn.ReLU(),  # 7 -> 3
+            nn.Conv2d(c3, c4, 3, stride=2),  # 3 -> 1
+            nn.Flatten(),  # no ReLU on the code: k-means wants all of R^64
         )
         decoder = nn.Sequential(
             nn.Unflatten(1, (c4, 1, 1)),
-            nn.ConvTranspose2d(c4, c3, 3, stride=2), nn.ReLU(),    # 1 -> 3
-            nn.ConvTranspose2d(c3, c2, 3, stride=2), nn.ReLU(),    # 3 -> 7
+            nn.ConvTranspose2d(c4, c3, 3, stride=2),
+            nn.ReLU(),  # 1 -> 3
+            nn.ConvTranspose2d(c3, c2, 3, stride=2),
+            nn.ReLU(),  # 3 -> 7
             nn.ConvTranspose2d(c2, c1, 3, stride=2, padding=1, output_padding=1),
-            nn.ReLU(),                                             # 7 -> 14
+            nn.ReLU(),  # 7 -> 14
             nn.ConvTranspose2d(c1, 1, 3, stride=2, padding=1, output_padding=1),
-            nn.Sigmoid(),                                          # 14 -> 28
+            nn.Sigmoid(),  # 14 -> 28
         )
     from collections import OrderedDict
+
     return nn.Sequential(OrderedDict(encoder=encoder, decoder=decoder))
 
 
 def _check_images(images, name="images"):
-    """(n, 28, 28), (n, 1, 28, 28) or (n, 784) pixels (uint8 0-255 or floats in [0, 1]) -> float32 (n, 1, 28, 28)."""
+    """(n, 28, 28), (n, 1, 28, 28) or (n, 784) pixels -> float32 (n, 1, 28, 28).
+
+    The pixels are uint8 (0-255) or floats in [0, 1].
+    """
     if isinstance(images, (str, bytes)) or images is None:
-        raise TypeError(f"{name} must be an array of MNIST-sized images, got "
-                        f"{type(images).__name__}; pass an array of shape (n, 28, 28)")
+        raise TypeError(
+            f"{name} must be an array of MNIST-sized images, got "
+            f"{type(images).__name__}; pass an array of shape (n, 28, 28)"
+        )
     arr = np.asarray(images)
     if not np.issubdtype(arr.dtype, np.number):
-        raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}; "
-                        f"pass uint8 pixels or floats in [0, 1]")
+        raise TypeError(
+            f"{name} must hold numbers, got dtype {arr.dtype}; "
+            f"pass uint8 pixels or floats in [0, 1]"
+        )
     if (arr.ndim == 2 and arr.shape[1] == 784) or (arr.ndim == 4 and arr.shape[1] == 1):
         arr = arr.reshape(len(arr), 28, 28) if arr.size == len(arr) * 784 else arr
     if arr.ndim != 3 or arr.shape[1:] != (28, 28) or arr.shape[0] < 1:
-        raise ValueError(f"{name} has shape {arr.shape}; pass images of shape (n, 28, 28) "
-                         f"or flattened (n, 784)")
+        raise ValueError(
+            f"{name} has shape {arr.shape}; pass images of shape (n, 28, 28) "
+            f"or flattened (n, 784)"
+        )
     if arr.dtype == np.uint8:
         arr = arr / np.float32(255)
     arr = arr.astype(np.float32)
     if not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1:
-        raise ValueError(f"{name} must be uint8 pixels or floats in [0, 1], got values in "
-                         f"[{arr.min()}, {arr.max()}]; divide uint8-range floats by 255")
+        raise ValueError(
+            f"{name} must be uint8 pixels or floats in [0, 1], got values in "
+            f"[{arr.min()}, {arr.max()}]; divide uint8-range floats by 255"
+        )
     return arr[:, None]
 
 
 def _batches(n, batch_size, generator, torch):
-    """A fresh shuffled order of the indices, cut into batches (the last may be short)."""
+    """A fresh shuffled order of the indices, cut into batches.
+
+    The last batch may be short.
+    """
     order = torch.randperm(n, generator=generator)
     return order.split(batch_size)
 
@@ -159,6 +187,7 @@ class TrainHistory:
     (normalized) WCSS, 0 during pre-training, where it is not used;
     ``total = recon + lam * cluster``.
     """
+
     stage: list = field(default_factory=list)
     recon: list = field(default_factory=list)
     cluster: list = field(default_factory=list)
@@ -183,7 +212,8 @@ def encode(model, images, *, batch_size=1000, device="auto"):
     Examples
     --------
     >>> import numpy as np
-    >>> encode(conv_autoencoder(seed=0), np.zeros((3, 28, 28), np.uint8), device="cpu").shape
+    >>> images = np.zeros((3, 28, 28), np.uint8)
+    >>> encode(conv_autoencoder(seed=0), images, device="cpu").shape
     (3, 64)
     """
     torch = _require("torch")
@@ -196,15 +226,27 @@ def encode(model, images, *, batch_size=1000, device="auto"):
     out = []
     with torch.no_grad():
         for start in range(0, len(X), batch_size):
-            xb = torch.from_numpy(X[start:start + batch_size]).to(dev)
+            xb = torch.from_numpy(X[start : start + batch_size]).to(dev)
             out.append(model.encoder(xb).cpu().numpy())  # .cpu() before NumPy
     model.train(was_training)
     return np.concatenate(out).astype(np.float64)
 
 
-def train_autoencoder(model, images, *, k=10, pretrain_epochs=10, joint_epochs=0,
-                      lam=0.1, normalize=True, batch_size=256, lr=1e-3, seed=0,
-                      device="auto", progress=True):
+def train_autoencoder(
+    model,
+    images,
+    *,
+    k=10,
+    pretrain_epochs=10,
+    joint_epochs=0,
+    lam=0.1,
+    normalize=True,
+    batch_size=256,
+    lr=1e-3,
+    seed=0,
+    device="auto",
+    progress=True,
+):
     """Stage I: pre-train on reconstruction, then train with a clustering loss.
 
     Pre-training minimizes the mean squared reconstruction error (MSE). Joint
@@ -261,7 +303,8 @@ def train_autoencoder(model, images, *, k=10, pretrain_epochs=10, joint_epochs=0
     >>> images = rng.integers(0, 256, (64, 28, 28), dtype=np.uint8)
     >>> model = conv_autoencoder(seed=0)
     >>> hist, C = train_autoencoder(model, images, k=3, pretrain_epochs=1,
-    ...                             joint_epochs=1, seed=0, device="cpu", progress=False)
+    ...                             joint_epochs=1, seed=0, device="cpu",
+    ...                             progress=False)
     >>> hist.stage, C.shape
     (['pretrain', 'joint'], (3, 64))
     """
@@ -279,7 +322,7 @@ def train_autoencoder(model, images, *, k=10, pretrain_epochs=10, joint_epochs=0
     dev = get_device(device)
 
     gen = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
-    Xt = torch.from_numpy(X).to(dev)      # MNIST-test is 31 MB as float32
+    Xt = torch.from_numpy(X).to(dev)  # MNIST-test is 31 MB as float32
     model = model.to(dev)
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -287,8 +330,11 @@ def train_autoencoder(model, images, *, k=10, pretrain_epochs=10, joint_epochs=0
     deterministic = torch.are_deterministic_algorithms_enabled()
     torch.use_deterministic_algorithms(True, warn_only=True)
     try:
-        for _ in tqdm(range(pretrain_epochs), desc="Stage I: pre-train (MSE)",
-                      disable=not progress):
+        for _ in tqdm(
+            range(pretrain_epochs),
+            desc="Stage I: pre-train (MSE)",
+            disable=not progress,
+        ):
             tot, m = 0.0, 0
             for idx in _batches(n, batch_size, gen, torch):
                 xb = Xt[idx.to(dev)]
@@ -305,19 +351,27 @@ def train_autoencoder(model, images, *, k=10, pretrain_epochs=10, joint_epochs=0
         if joint_epochs == 0:
             return hist, None
         codes = encode(model, X, device=dev)
-        C = torch.from_numpy(kmeans(codes, k, init="k-means++", n_init=3, seed=rng)
-                             .centroids).float().to(dev)
+        C = (
+            torch.from_numpy(
+                kmeans(codes, k, init="k-means++", n_init=3, seed=rng).centroids
+            )
+            .float()
+            .to(dev)
+        )
         counts = torch.ones(k, device=dev)
         model.train()
-        for _ in tqdm(range(joint_epochs), desc=f"Stage I: joint (MSE + {lam:g} WCSS)",
-                      disable=not progress):
+        for _ in tqdm(
+            range(joint_epochs),
+            desc=f"Stage I: joint (MSE + {lam:g} WCSS)",
+            disable=not progress,
+        ):
             sums = np.zeros(3)
             m = 0
             for idx in _batches(n, batch_size, gen, torch):
                 xb = Xt[idx.to(dev)]
                 z = model.encoder(xb)
                 recon = torch.nn.functional.mse_loss(model.decoder(z), xb)
-                with torch.no_grad():   # assignments are fixed within a step
+                with torch.no_grad():  # assignments are fixed within a step
                     a = torch.cdist(z, C).argmin(dim=1)
                 wcss = ((z - C[a]) ** 2).sum(dim=1).mean()
                 if normalize:
@@ -328,7 +382,11 @@ def train_autoencoder(model, images, *, k=10, pretrain_epochs=10, joint_epochs=0
                 opt.step()
                 with torch.no_grad():
                     _refresh_centroids(C, counts, model.encoder(xb), k, torch)
-                sums += [recon.item() * len(idx), wcss.item() * len(idx), loss.item() * len(idx)]
+                sums += [
+                    recon.item() * len(idx),
+                    wcss.item() * len(idx),
+                    loss.item() * len(idx),
+                ]
                 m += len(idx)
             hist.stage.append("joint")
             hist.recon.append(float(sums[0] / m))
@@ -355,7 +413,9 @@ def _refresh_centroids(C, counts, z, k, torch):
     C[hit] += step * (sums[hit] / batch_counts[hit][:, None] - C[hit])
 
 
-def umap_embed(X, n_components=2, *, n_neighbors=15, min_dist=0.0, n_epochs=None, seed=0):
+def umap_embed(
+    X, n_components=2, *, n_neighbors=15, min_dist=0.0, n_epochs=None, seed=0
+):
     """Stage II: a UMAP embedding of `X`.
 
     With ``min_dist=0`` UMAP packs neighbours tightly, which is what a
@@ -385,16 +445,27 @@ def umap_embed(X, n_components=2, *, n_neighbors=15, min_dist=0.0, n_epochs=None
     """
     umap = _require("umap")
     from ._validation import check_array
+
     X = check_array(X)
     n_components = check_int(n_components, "n_components")
-    n_neighbors = check_int(n_neighbors, "n_neighbors", low=2, high=X.shape[0] - 1,
-                            high_reason=f"the number of samples minus one ({X.shape[0] - 1})")
+    n_neighbors = check_int(
+        n_neighbors,
+        "n_neighbors",
+        low=2,
+        high=X.shape[0] - 1,
+        high_reason=f"the number of samples minus one ({X.shape[0] - 1})",
+    )
     min_dist = check_float(min_dist, "min_dist")
     if n_epochs is not None:
         n_epochs = check_int(n_epochs, "n_epochs")
     seed = check_int(seed, "seed", low=0)
-    reducer = umap.UMAP(n_components=n_components, n_neighbors=n_neighbors,
-                        min_dist=min_dist, n_epochs=n_epochs, random_state=seed)
+    reducer = umap.UMAP(
+        n_components=n_components,
+        n_neighbors=n_neighbors,
+        min_dist=min_dist,
+        n_epochs=n_epochs,
+        random_state=seed,
+    )
     with warnings.catch_warnings():
         # umap-learn warns that a fixed random_state means one thread: we know.
         warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
@@ -419,6 +490,7 @@ class N2DResult:
     model : torch.nn.Module
         The trained autoencoder (on the CPU).
     """
+
     labels: np.ndarray
     embedding: np.ndarray
     codes: np.ndarray
@@ -427,9 +499,22 @@ class N2DResult:
     model: object
 
 
-def n2d_pipeline(images, k=10, *, seed=0, pretrain_epochs=10, joint_epochs=5, lam=0.1,
-                 n_components=10, n_neighbors=15, umap_epochs=None, batch_size=256, lr=1e-3,
-                 device="auto", progress=True):
+def n2d_pipeline(
+    images,
+    k=10,
+    *,
+    seed=0,
+    pretrain_epochs=10,
+    joint_epochs=5,
+    lam=0.1,
+    n_components=10,
+    n_neighbors=15,
+    umap_epochs=None,
+    batch_size=256,
+    lr=1e-3,
+    device="auto",
+    progress=True,
+):
     """The whole deep-clustering pipeline: autoencoder, UMAP, k-means.
 
     Stage I trains :func:`conv_autoencoder` with :func:`train_autoencoder`
@@ -462,19 +547,44 @@ def n2d_pipeline(images, k=10, *, seed=0, pretrain_epochs=10, joint_epochs=5, la
     """
     seed = check_int(seed, "seed", low=0)
     model = conv_autoencoder(seed=seed)
-    hist, _ = train_autoencoder(model, images, k=k, pretrain_epochs=pretrain_epochs,
-                                joint_epochs=0, lam=lam, batch_size=batch_size, lr=lr,
-                                seed=seed, device=device, progress=progress)
+    hist, _ = train_autoencoder(
+        model,
+        images,
+        k=k,
+        pretrain_epochs=pretrain_epochs,
+        joint_epochs=0,
+        lam=lam,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        device=device,
+        progress=progress,
+    )
     pretrained = encode(model, images, device=device)
     if joint_epochs:
-        hist2, _ = train_autoencoder(model, images, k=k, pretrain_epochs=0,
-                                     joint_epochs=joint_epochs, lam=lam,
-                                     batch_size=batch_size, lr=lr, seed=seed + 1,
-                                     device=device, progress=progress)
+        hist2, _ = train_autoencoder(
+            model,
+            images,
+            k=k,
+            pretrain_epochs=0,
+            joint_epochs=joint_epochs,
+            lam=lam,
+            batch_size=batch_size,
+            lr=lr,
+            seed=seed + 1,
+            device=device,
+            progress=progress,
+        )
         for name in ("stage", "recon", "cluster", "total"):
             getattr(hist, name).extend(getattr(hist2, name))
     codes = encode(model, images, device=device)
-    emb = umap_embed(codes, n_components, n_neighbors=n_neighbors, min_dist=0.0,
-                     n_epochs=umap_epochs, seed=seed)
+    emb = umap_embed(
+        codes,
+        n_components,
+        n_neighbors=n_neighbors,
+        min_dist=0.0,
+        n_epochs=umap_epochs,
+        seed=seed,
+    )
     labels = kmeans(emb, k, init="k-means++", n_init=10, seed=seed).labels
     return N2DResult(labels, emb, codes, pretrained, hist, model.cpu())

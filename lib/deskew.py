@@ -6,6 +6,7 @@ image so that its ink has no correlation between row and column, and moves
 its centre of mass to the middle. The chapter "Deep clustering of MNIST"
 uses it as Stage 0; it needs no labels.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -44,7 +45,7 @@ def image_moments(images):
     mr = np.where(blank, (h - 1) / 2, (images * r).sum(axis=(1, 2)) / safe)
     mc = np.where(blank, (w - 1) / 2, (images * c).sum(axis=(1, 2)) / safe)
     dr = r - mr[:, None, None]
-    var_rows = (images * dr ** 2).sum(axis=(1, 2)) / safe
+    var_rows = (images * dr**2).sum(axis=(1, 2)) / safe
     cov = (images * dr * (c - mc[:, None, None])).sum(axis=(1, 2)) / safe
     return np.stack([mr, mc], axis=1), var_rows, cov
 
@@ -105,22 +106,32 @@ def deskew(images):
     """
     arr = np.asarray(images)
     if arr.ndim != 3:
-        raise ValueError(f"images has shape {arr.shape}; pass a stack of 2-D images of "
-                         f"shape (n, height, width), e.g. images.reshape(-1, 28, 28)")
+        raise ValueError(
+            f"images has shape {arr.shape}; pass a stack of 2-D images of "
+            f"shape (n, height, width), e.g. images.reshape(-1, 28, 28)"
+        )
     scale = 255.0 if arr.dtype == np.uint8 else 1.0
     X = check_array(arr.reshape(len(arr), -1), "images").reshape(arr.shape) / scale
     if X.min() < 0:
-        raise ValueError(f"images has a negative pixel ({X.min()}); deskewing weighs "
-                         f"coordinates by ink, so pass non-negative intensities")
+        raise ValueError(
+            f"images has a negative pixel ({X.min()}); deskewing weighs "
+            f"coordinates by ink, so pass non-negative intensities"
+        )
     n, h, w = X.shape
-    centre, var_rows, cov = image_moments(X)   # one pass over the stack
+    centre, var_rows, cov = image_moments(X)  # one pass over the stack
     alpha = _slant(var_rows, cov)
     r0, c0 = (h - 1) / 2, (w - 1) / 2
     i, j = np.mgrid[:h, :w].astype(float)
     rows = i[None] + (centre[:, 0] - r0)[:, None, None]
-    cols = j[None] + alpha[:, None, None] * (i[None] - r0) + (centre[:, 1] - c0)[:, None, None]
+    cols = (
+        j[None]
+        + alpha[:, None, None] * (i[None] - r0)
+        + (centre[:, 1] - c0)[:, None, None]
+    )
     index = np.broadcast_to(np.arange(n, dtype=float)[:, None, None], rows.shape)
     # One call for the whole stack: the image index is an exact integer, so
     # the bilinear interpolation never mixes two images.
-    out = ndimage.map_coordinates(X, [index, rows, cols], order=1, mode="constant", cval=0.0)
+    out = ndimage.map_coordinates(
+        X, [index, rows, cols], order=1, mode="constant", cval=0.0
+    )
     return out.astype(np.float32)

@@ -6,6 +6,7 @@ assignment into one matrix product per chunk of rows. With only a few features
 (pixels: d = 3) the same scores are computed by the compiled loop of
 ``lib/_loops.py`` instead, which never builds the score block.
 """
+
 from __future__ import annotations
 
 import os
@@ -74,7 +75,9 @@ def _map_chunks(work, starts):
     if _POOL is None:
         from threadpoolctl import ThreadpoolController
 
-        _POOL = ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="lib-chunks")
+        _POOL = ThreadPoolExecutor(
+            max_workers=_workers(), thread_name_prefix="lib-chunks"
+        )
         _BLAS = ThreadpoolController()  # finding the BLAS libraries is slow: once
     with _BLAS.limit(limits=1, user_api="blas"):
         list(_POOL.map(work, starts))
@@ -158,10 +161,16 @@ def _assign(X, C, metric, rows, xx=None):
     labels = np.empty(n, dtype=np.intp)
     mind = np.empty(n, dtype=np.float64)
     cc = _sq_norms(C) if metric == "sqeuclidean" else None
-    loop = (_compiled("nearest_few_features")
-            if metric == "sqeuclidean" and d <= LOOP_MAX_FEATURES else None)
-    W = (_packed_centroids(C, cc) if metric == "sqeuclidean" and (d < k or loop is not None)
-         else None)
+    loop = (
+        _compiled("nearest_few_features")
+        if metric == "sqeuclidean" and d <= LOOP_MAX_FEATURES
+        else None
+    )
+    W = (
+        _packed_centroids(C, cc)
+        if metric == "sqeuclidean" and (d < k or loop is not None)
+        else None
+    )
     flat = np.arange(rows) * k  # where row i's entries start in a raveled block
 
     def work(start):
@@ -173,7 +182,7 @@ def _assign(X, C, metric, rows, xx=None):
         D = _scores_chunk(Xc, C, metric, cc) if W is None else _packed_scores(Xc, W)
         lab = np.argmin(D, axis=1)  # ties go to the lowest centroid index
         labels[start:stop] = lab
-        best = D.ravel().take(flat[:stop - start] + lab)
+        best = D.ravel().take(flat[: stop - start] + lab)
         if metric == "manhattan":
             mind[start:stop] = best
         elif xx is not None:
@@ -201,17 +210,23 @@ def point_costs(X, C, labels, metric, rows=65536, *, total=False):
         sl = slice(start, min(start + rows, n))
         diff = X[sl] - C[labels[sl]]
         if total:
-            costs[start // rows] = (np.abs(diff).sum() if metric == "manhattan"
-                                    else np.vdot(diff, diff))
+            costs[start // rows] = (
+                np.abs(diff).sum() if metric == "manhattan" else np.vdot(diff, diff)
+            )
         else:
-            costs[sl] = (np.abs(diff).sum(axis=1) if metric == "manhattan"
-                         else np.einsum("ij,ij->i", diff, diff))
+            costs[sl] = (
+                np.abs(diff).sum(axis=1)
+                if metric == "manhattan"
+                else np.einsum("ij,ij->i", diff, diff)
+            )
 
     _map_chunks(work, starts)
     return float(costs.sum()) if total else costs
 
 
-def assign(X, centroids, metric="sqeuclidean", *, working_memory=None, return_distances=False):
+def assign(
+    X, centroids, metric="sqeuclidean", *, working_memory=None, return_distances=False
+):
     """Assign every point to its nearest centroid, in bounded memory.
 
     Parameters
@@ -242,14 +257,17 @@ def assign(X, centroids, metric="sqeuclidean", *, working_memory=None, return_di
     --------
     >>> import numpy as np
     >>> from lib import assign
-    >>> assign(np.array([[0.0, 0.0], [9.0, 9.0], [1.0, 0.0]]), np.array([[0.0, 0.0], [10.0, 10.0]]))
+    >>> X = np.array([[0.0, 0.0], [9.0, 9.0], [1.0, 0.0]])
+    >>> assign(X, np.array([[0.0, 0.0], [10.0, 10.0]]))
     array([0, 1, 0])
     """
     X = check_array(X)
     C = check_array(centroids, "centroids")
     if C.shape[1] != X.shape[1]:
-        raise ValueError(f"centroids have {C.shape[1]} features but X has {X.shape[1]}; "
-                         f"pass centroids of shape (k, {X.shape[1]})")
+        raise ValueError(
+            f"centroids have {C.shape[1]} features but X has {X.shape[1]}; "
+            f"pass centroids of shape (k, {X.shape[1]})"
+        )
     check_choice(metric, "metric", METRICS)
     if working_memory is not None:
         check_float(working_memory, "working_memory", low=1e-9)

@@ -5,6 +5,7 @@ k-means (L2) and k-medians (L1) from :func:`lib.kmeans` on photographs and
 measures the quality (MSE, PSNR) and the size (palette plus indices) of the
 result.
 """
+
 from __future__ import annotations
 
 import math
@@ -20,24 +21,36 @@ from .kmeans import kmeans
 def _check_image(image, name="image"):
     """Return `image` as a float64 (height, width, 3) array with values in [0, 255]."""
     if isinstance(image, (str, bytes)) or image is None:
-        raise TypeError(f"{name} must be an array of shape (height, width, 3), got "
-                        f"{type(image).__name__}; load it first, e.g. with "
-                        f"lib.datasets.load_image")
+        raise TypeError(
+            f"{name} must be an array of shape (height, width, 3), got "
+            f"{type(image).__name__}; load it first, e.g. with "
+            f"lib.datasets.load_image"
+        )
     arr = np.asarray(image)
-    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool) or np.iscomplexobj(arr):
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}; "
-                        f"pass uint8 RGB values")
+    if not (
+        np.issubdtype(arr.dtype, np.number) or arr.dtype == bool
+    ) or np.iscomplexobj(arr):
+        raise TypeError(
+            f"{name} must hold real numbers, got dtype {arr.dtype}; "
+            f"pass uint8 RGB values"
+        )
     if arr.ndim != 3 or arr.shape[2] != 3 or arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{name} must have shape (height, width, 3) with RGB channels, got "
-                         f"shape {arr.shape}; drop an alpha channel with {name}[..., :3] or "
-                         f"stack a grey image with np.repeat({name}[..., None], 3, axis=2)")
+        raise ValueError(
+            f"{name} must have shape (height, width, 3) with RGB channels, got "
+            f"shape {arr.shape}; drop an alpha channel with {name}[..., :3] or "
+            f"stack a grey image with np.repeat({name}[..., None], 3, axis=2)"
+        )
     arr = arr.astype(np.float64)
     if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinity; pass RGB values in [0, 255]")
+        raise ValueError(
+            f"{name} contains NaN or infinity; pass RGB values in [0, 255]"
+        )
     lo, hi = float(arr.min()), float(arr.max())
     if lo < 0 or hi > 255:
-        raise ValueError(f"{name} has values in [{lo:g}, {hi:g}], outside [0, 255]; pass "
-                         f"8-bit RGB values (multiply an image in [0, 1] by 255)")
+        raise ValueError(
+            f"{name} has values in [{lo:g}, {hi:g}], outside [0, 255]; pass "
+            f"8-bit RGB values (multiply an image in [0, 1] by 255)"
+        )
     return arr
 
 
@@ -61,6 +74,7 @@ class QuantizedImage:
         Number of pixels the palette was fitted on (all, or `sample_size`).
     metric : str
     """
+
     labels: np.ndarray
     palette: np.ndarray
     inertia: float
@@ -74,9 +88,20 @@ class QuantizedImage:
         return reconstruct(self.labels, self.palette)
 
 
-def quantize_image(image, k, *, metric="sqeuclidean", init="k-means++", n_init=1,
-                   max_iter=300, tol=1e-4, sample_size=None, sample_seed=0, seed=None,
-                   working_memory=None):
+def quantize_image(
+    image,
+    k,
+    *,
+    metric="sqeuclidean",
+    init="k-means++",
+    n_init=1,
+    max_iter=300,
+    tol=1e-4,
+    sample_size=None,
+    sample_seed=0,
+    seed=None,
+    working_memory=None,
+):
     """Reduce an image to `k` colours by clustering its pixels in RGB space.
 
     Every pixel is a point in [0, 255]^3. :func:`lib.kmeans` finds `k`
@@ -141,14 +166,35 @@ def quantize_image(image, k, *, metric="sqeuclidean", init="k-means++", n_init=1
             rng = check_random_state(sample_seed, "sample_seed")
             fit = pixels[np.sort(rng.choice(n, size=sample_size, replace=False))]
     if isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k > len(fit):
-        raise ValueError(f"k={k} is larger than the number of pixels fitted on ({len(fit)}); "
-                         f"choose k <= {len(fit)} or a larger sample_size")
-    res = kmeans(fit, k, init=init, metric=metric, n_init=n_init, max_iter=max_iter,
-                 tol=tol, seed=seed, working_memory=working_memory)
-    labels = (res.labels if fit is pixels else
-              assign(pixels, res.centroids, metric, working_memory=working_memory))
-    return QuantizedImage(labels.reshape(height, width), np.clip(res.centroids, 0, 255),
-                          res.inertia, res.n_iter, res.converged, len(fit), metric)
+        raise ValueError(
+            f"k={k} is larger than the number of pixels fitted on ({len(fit)}); "
+            f"choose k <= {len(fit)} or a larger sample_size"
+        )
+    res = kmeans(
+        fit,
+        k,
+        init=init,
+        metric=metric,
+        n_init=n_init,
+        max_iter=max_iter,
+        tol=tol,
+        seed=seed,
+        working_memory=working_memory,
+    )
+    labels = (
+        res.labels
+        if fit is pixels
+        else assign(pixels, res.centroids, metric, working_memory=working_memory)
+    )
+    return QuantizedImage(
+        labels.reshape(height, width),
+        np.clip(res.centroids, 0, 255),
+        res.inertia,
+        res.n_iter,
+        res.converged,
+        len(fit),
+        metric,
+    )
 
 
 def reconstruct(labels, palette):
@@ -166,17 +212,23 @@ def reconstruct(labels, palette):
     Examples
     --------
     >>> import numpy as np
-    >>> reconstruct(np.array([[0, 1]]), np.array([[0.4, 0.6, 255.0], [9.5, 10.5, 0.0]])).tolist()
+    >>> palette = np.array([[0.4, 0.6, 255.0], [9.5, 10.5, 0.0]])
+    >>> reconstruct(np.array([[0, 1]]), palette).tolist()
     [[[0, 1, 255], [10, 10, 0]]]
     """
     labels = np.asarray(labels)
     palette = np.asarray(palette, dtype=np.float64)
     if palette.ndim != 2 or palette.shape[1] != 3:
         raise ValueError(f"palette must have shape (k, 3), got {palette.shape}")
-    if not np.issubdtype(labels.dtype, np.integer) or labels.size and (
-            labels.min() < 0 or labels.max() >= len(palette)):
-        raise ValueError(f"labels must be integers in [0, {len(palette)}) for a palette of "
-                         f"{len(palette)} colours; 1-based labels need labels - 1")
+    if (
+        not np.issubdtype(labels.dtype, np.integer)
+        or labels.size
+        and (labels.min() < 0 or labels.max() >= len(palette))
+    ):
+        raise ValueError(
+            f"labels must be integers in [0, {len(palette)}) for a palette of "
+            f"{len(palette)} colours; 1-based labels need labels - 1"
+        )
     colours = np.rint(np.clip(palette, 0, 255)).astype(np.uint8)
     return colours[labels]
 
@@ -185,8 +237,10 @@ def _pair(original, reconstruction):
     a = _check_image(original, "original")
     b = _check_image(reconstruction, "reconstruction")
     if a.shape != b.shape:
-        raise ValueError(f"original has shape {a.shape} but reconstruction has shape "
-                         f"{b.shape}; compare images of the same size")
+        raise ValueError(
+            f"original has shape {a.shape} but reconstruction has shape "
+            f"{b.shape}; compare images of the same size"
+        )
     return a, b
 
 
@@ -203,7 +257,11 @@ def error_map(original, reconstruction, metric="sqeuclidean"):
     a, b = _pair(original, reconstruction)
     check_choice(metric, "metric", METRICS)
     diff = a - b
-    return np.abs(diff).sum(axis=2) if metric == "manhattan" else np.einsum("ijc,ijc->ij", diff, diff)
+    return (
+        np.abs(diff).sum(axis=2)
+        if metric == "manhattan"
+        else np.einsum("ijc,ijc->ij", diff, diff)
+    )
 
 
 def mse(original, reconstruction):
@@ -237,15 +295,16 @@ def psnr(original, reconstruction):
 @dataclass
 class SizeReport:
     """Bytes of an image stored as 24-bit RGB and as palette plus indices."""
+
     n_pixels: int
     k: int
-    index_bits: int          # ceil(log2 k) bits per pixel
-    palette_bytes: int       # 3 bytes (uint8 RGB) per palette colour
-    index_bytes: int         # the packed indices, ceil(n_pixels * index_bits / 8)
-    compressed_bytes: int    # palette_bytes + index_bytes
-    original_bytes: int      # 3 bytes per pixel
-    ratio: float             # original_bytes / compressed_bytes
-    bits_per_pixel: float    # 8 * compressed_bytes / n_pixels, palette included
+    index_bits: int  # ceil(log2 k) bits per pixel
+    palette_bytes: int  # 3 bytes (uint8 RGB) per palette colour
+    index_bytes: int  # the packed indices, ceil(n_pixels * index_bits / 8)
+    compressed_bytes: int  # palette_bytes + index_bytes
+    original_bytes: int  # 3 bytes per pixel
+    ratio: float  # original_bytes / compressed_bytes
+    bits_per_pixel: float  # 8 * compressed_bytes / n_pixels, palette included
 
 
 def compressed_size(n_pixels, k):
@@ -280,14 +339,27 @@ def compressed_size(n_pixels, k):
     palette_bytes = 3 * k
     index_bytes = -(-n_pixels * bits // 8)
     total = palette_bytes + index_bytes
-    return SizeReport(n_pixels, k, bits, palette_bytes, index_bytes, total,
-                      3 * n_pixels, 3 * n_pixels / total, 8 * total / n_pixels)
+    return SizeReport(
+        n_pixels,
+        k,
+        bits,
+        palette_bytes,
+        index_bytes,
+        total,
+        3 * n_pixels,
+        3 * n_pixels / total,
+        8 * total / n_pixels,
+    )
 
 
 # sRGB (IEC 61966-2-1) with the D65 white point, as in CIE 15:2004.
-_RGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
-                        [0.2126729, 0.7151522, 0.0721750],
-                        [0.0193339, 0.1191920, 0.9503041]])
+_RGB_TO_XYZ = np.array(
+    [
+        [0.4124564, 0.3575761, 0.1804375],
+        [0.2126729, 0.7151522, 0.0721750],
+        [0.0193339, 0.1191920, 0.9503041],
+    ]
+)
 _WHITE = _RGB_TO_XYZ.sum(axis=1)
 _EPS, _KAPPA = 216 / 24389, 24389 / 27
 
@@ -308,8 +380,14 @@ def rgb_to_lab(rgb):
     lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
     t = (lin @ _RGB_TO_XYZ.T) / _WHITE
     f = np.where(t > _EPS, np.cbrt(t), (_KAPPA * t + 16) / 116)
-    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]),
-                     200 * (f[..., 1] - f[..., 2])], axis=-1)
+    return np.stack(
+        [
+            116 * f[..., 1] - 16,
+            500 * (f[..., 0] - f[..., 1]),
+            200 * (f[..., 1] - f[..., 2]),
+        ],
+        axis=-1,
+    )
 
 
 def lab_to_rgb(lab):

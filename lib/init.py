@@ -3,6 +3,7 @@
 Compared side by side in the chapter "Initialization, failure cases and
 choosing k".
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,14 +31,19 @@ def count_distinct(X, at_least=None):
 
 
 def check_init(init, k, n_features, methods=INITS):
-    """`init` checked once: a method name (returns None) or a (k, d) array (a float64 copy)."""
+    """`init` checked once: a method name (returns None) or a (k, d) array.
+
+    An array comes back as a float64 copy.
+    """
     if isinstance(init, str):
         check_choice(init, "init", methods)
         return None
     C = check_array(init, "init")
     if C.shape != (k, n_features):
-        raise ValueError(f"init has shape {C.shape} but k={k} and X has {n_features} features; "
-                         f"pass an init array of shape ({k}, {n_features})")
+        raise ValueError(
+            f"init has shape {C.shape} but k={k} and X has {n_features} features; "
+            f"pass an init array of shape ({k}, {n_features})"
+        )
     return C.copy()
 
 
@@ -45,8 +51,10 @@ def check_distinct(X, k, noun="points"):
     """Raise unless X has at least k distinct rows: k centroids need k places to sit."""
     distinct = count_distinct(X, at_least=k)
     if distinct < k:
-        raise ValueError(f"X has only {distinct} distinct {noun}, fewer than k={k}; "
-                         f"choose k <= {distinct}")
+        raise ValueError(
+            f"X has only {distinct} distinct {noun}, fewer than k={k}; "
+            f"choose k <= {distinct}"
+        )
 
 
 def _random_gaussian(X, k, rng):
@@ -65,15 +73,17 @@ def _sample_distinct(X, k, rng):
     chosen = np.empty((0, X.shape[1]))
     start, block = 0, 2 * k
     while start < len(order):
-        rows = X[order[start:start + block]]
+        rows = X[order[start : start + block]]
         both = np.vstack([chosen, rows])
         _, first = np.unique(both, axis=0, return_index=True)
         chosen = both[np.sort(first)]  # first occurrences, in draw order
         if len(chosen) >= k:
             return chosen[:k].copy()
         start, block = start + block, 2 * block
-    raise ValueError(f"X has only {len(chosen)} distinct points, fewer than k={k}; "
-                     f"choose k <= {len(chosen)}")
+    raise ValueError(
+        f"X has only {len(chosen)} distinct points, fewer than k={k}; "
+        f"choose k <= {len(chosen)}"
+    )
 
 
 def _kmeans_plusplus(X, k, rng, n_local_trials, metric):
@@ -91,8 +101,9 @@ def _kmeans_plusplus(X, k, rng, n_local_trials, metric):
             # among the points that differ from every chosen centre.
             fresh = np.flatnonzero(~(X[:, None, :] == centers[None, :c]).all(-1).any(1))
             if len(fresh) == 0:
-                raise ValueError(f"X has only {c} distinct points, fewer than k={k}; "
-                                 f"choose k <= {c}")
+                raise ValueError(
+                    f"X has only {c} distinct points, fewer than k={k}; choose k <= {c}"
+                )
             centers[c] = X[rng.choice(fresh)]
             continue
         # Sample candidates with probability proportional to D(x)^2 (the
@@ -107,8 +118,11 @@ def _kmeans_plusplus(X, k, rng, n_local_trials, metric):
             for start in range(0, n, rows):
                 sl = slice(start, start + rows)
                 diff = X[sl] - X[j]
-                new[sl] = (np.abs(diff).sum(1) if metric == "manhattan"
-                           else np.einsum("ij,ij->i", diff, diff))
+                new[sl] = (
+                    np.abs(diff).sum(1)
+                    if metric == "manhattan"
+                    else np.einsum("ij,ij->i", diff, diff)
+                )
             np.minimum(new, closest, out=new)
             cost = new.sum()
             if cost < best_cost:
@@ -118,8 +132,9 @@ def _kmeans_plusplus(X, k, rng, n_local_trials, metric):
     return centers
 
 
-def init_centroids(X, k, init="k-means++", *, metric="sqeuclidean", seed=None,
-                   n_local_trials=None):
+def init_centroids(
+    X, k, init="k-means++", *, metric="sqeuclidean", seed=None, n_local_trials=None
+):
     """Initial centroids for k-means.
 
     Parameters
@@ -158,7 +173,9 @@ def init_centroids(X, k, init="k-means++", *, metric="sqeuclidean", seed=None,
     (2, 1)
     """
     X = check_array(X)
-    k = check_int(k, "k", high=X.shape[0], high_reason=f"the number of samples ({X.shape[0]})")
+    k = check_int(
+        k, "k", high=X.shape[0], high_reason=f"the number of samples ({X.shape[0]})"
+    )
     check_choice(init, "init", INITS)
     check_choice(metric, "metric", METRICS)
     if n_local_trials is not None:

@@ -3,6 +3,7 @@
 The chapter "K-means from scratch" displays this file's functions and runs
 them; "The mathematics of k-means" proves why they work.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -10,10 +11,22 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from ._validation import (check_array, check_choice, check_float, check_int,
-                          check_random_state)
-from .distances import (METRICS, _assign, _compiled, _map_chunks, _sq_norms, chunk_rows,
-                        point_costs)
+from ._validation import (
+    check_array,
+    check_choice,
+    check_float,
+    check_int,
+    check_random_state,
+)
+from .distances import (
+    METRICS,
+    _assign,
+    _compiled,
+    _map_chunks,
+    _sq_norms,
+    chunk_rows,
+    point_costs,
+)
 from .init import _init, check_distinct, check_init
 
 
@@ -25,6 +38,7 @@ class History:
     the initialization) and ``inertia[t]`` is the objective of the points
     assigned to ``centroids[t]``; both have length ``n_iter + 1``.
     """
+
     centroids: list = field(default_factory=list)
     inertia: list = field(default_factory=list)
 
@@ -47,6 +61,7 @@ class KMeansResult:
         Whether the stopping rule fired before ``max_iter``.
     history : History
     """
+
     centroids: np.ndarray
     labels: np.ndarray
     inertia: float
@@ -62,7 +77,7 @@ def _update(X, labels, k, metric):
         bounds = np.searchsorted(labels[order], np.arange(k + 1))
         C = np.empty((k, X.shape[1]))
         for j in range(k):
-            members = X[order[bounds[j]:bounds[j + 1]]]
+            members = X[order[bounds[j] : bounds[j + 1]]]
             C[j] = np.median(members, axis=0) if len(members) else np.nan
         return C
     counts = np.bincount(labels, minlength=k).astype(float)
@@ -93,7 +108,9 @@ def _cluster_sums(X, labels, k):
     parts = np.empty((len(starts), k, d))
 
     def work(start):
-        parts[start // rows] = add_rows(X[start:start + rows], labels[start:start + rows], k)
+        parts[start // rows] = add_rows(
+            X[start : start + rows], labels[start : start + rows], k
+        )
 
     _map_chunks(work, starts)
     return parts.sum(axis=0)
@@ -127,7 +144,8 @@ def _mean_variance(X, xx=None):
     """Mean per-feature variance, from the row norms when Lloyd has them anyway."""
     if xx is None:
         return float(np.mean(np.var(X, axis=0)))
-    mean = np.ones(len(X)) @ X / len(X)  # one matrix-vector product: faster than X.mean(0)
+    # One matrix-vector product: faster than X.mean(0).
+    mean = np.ones(len(X)) @ X / len(X)
     return max(0.0, float((xx.sum() / X.shape[0] - mean @ mean) / X.shape[1]))
 
 
@@ -159,8 +177,18 @@ def _lloyd(X, C, metric, max_iter, tol_abs, rows, xx):
     return KMeansResult(C, labels, inertia, n_iter, converged, hist)
 
 
-def kmeans(X, k, *, init="k-means++", metric="sqeuclidean", n_init=1, max_iter=300,
-           tol=1e-4, seed=None, working_memory=None):
+def kmeans(
+    X,
+    k,
+    *,
+    init="k-means++",
+    metric="sqeuclidean",
+    n_init=1,
+    max_iter=300,
+    tol=1e-4,
+    seed=None,
+    working_memory=None,
+):
     """Cluster `X` into `k` groups with Lloyd's algorithm (or k-medians).
 
     Repeat until stable: assign every point to its nearest centroid, then move
@@ -173,7 +201,8 @@ def kmeans(X, k, *, init="k-means++", metric="sqeuclidean", n_init=1, max_iter=3
         Any numeric dtype; all arithmetic is float64, so uint8 pixels are safe.
     k : int
         Number of clusters, ``1 <= k <=`` the number of distinct points.
-    init : {"k-means++", "greedy-k-means++", "random", "sample"} or array of shape (k, n_features)
+    init : {"k-means++", "greedy-k-means++", "random", "sample"} or ndarray
+        An array has shape (k, n_features).
         See :func:`lib.init.init_centroids`; an array is used as given.
     metric : {"sqeuclidean", "manhattan"}, default="sqeuclidean"
         ``"sqeuclidean"`` is Lloyd's k-means; ``"manhattan"`` is k-medians

@@ -8,6 +8,7 @@ instead of assuming it.
 ``sigma`` is the matrix *inside* the quadratic form. For the classical
 Mahalanobis distance of data with covariance ``S``, pass ``sigma = inv(S)``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,34 +20,48 @@ from .kmeans import History, KMeansResult, _fill_empty, _update
 
 
 def check_sigma(sigma, n_features, name="sigma"):
-    """Return `sigma` as a symmetric positive-definite float64 (d, d) array, or raise."""
+    """Return `sigma` as a symmetric positive-definite float64 (d, d) array.
+
+    Raises ValueError when it is not one.
+    """
     S = check_array(sigma, name)
     if S.shape != (n_features, n_features):
-        raise ValueError(f"{name} has shape {S.shape} but X has {n_features} features; "
-                         f"pass a ({n_features}, {n_features}) matrix")
+        raise ValueError(
+            f"{name} has shape {S.shape} but X has {n_features} features; "
+            f"pass a ({n_features}, {n_features}) matrix"
+        )
     scale = max(float(np.abs(S).max()), 1e-300)
     if not np.allclose(S, S.T, rtol=0, atol=1e-10 * scale):
-        raise ValueError(f"{name} is not symmetric (largest |sigma - sigma.T| is "
-                         f"{np.abs(S - S.T).max():.3g}); pass (sigma + sigma.T) / 2")
+        raise ValueError(
+            f"{name} is not symmetric (largest |sigma - sigma.T| is "
+            f"{np.abs(S - S.T).max():.3g}); pass (sigma + sigma.T) / 2"
+        )
     try:
         np.linalg.cholesky(S)
     except np.linalg.LinAlgError:
         low = float(np.linalg.eigvalsh(S).min())
-        raise ValueError(f"{name} is not positive definite (smallest eigenvalue {low:.3g}); "
-                         f"add a ridge, e.g. sigma + 1e-6 * np.eye({n_features})") from None
+        raise ValueError(
+            f"{name} is not positive definite (smallest eigenvalue {low:.3g}); "
+            f"add a ridge, e.g. sigma + 1e-6 * np.eye({n_features})"
+        ) from None
     return (S + S.T) / 2
 
 
 def _mahalanobis_rows(d, k, working_memory=None):
-    # Per row: the (k, d) differences and the (k, d) product with sigma, plus (k,) output.
+    # Per row: the (k, d) differences and the (k, d) product with sigma, plus (k,)
+    # output.
     mb = WORKING_MEMORY_MB if working_memory is None else working_memory
     return max(1, int(mb * 2**20 // (8 * (2 * k * d + k + d))))
 
 
 def _mahalanobis_chunk(Xc, C, S):
-    """(len(Xc), len(C)) matrix of (x - c)^T S (x - c), from the differences themselves."""
+    """(len(Xc), len(C)) matrix of (x - c)^T S (x - c).
+
+    Computed from the differences themselves.
+    """
     diff = Xc[:, None, :] - C[None, :, :]
-    # Summing diff * (diff @ S) never forms x^T S x - 2 x^T S c + ..., so no cancellation.
+    # Summing diff * (diff @ S) never forms x^T S x - 2 x^T S c + ..., so there is
+    # no cancellation.
     return np.einsum("rkd,rkd->rk", diff @ S, diff)
 
 
@@ -55,10 +70,11 @@ def _mahalanobis_assign(X, C, S, rows):
     labels = np.empty(n, dtype=np.intp)
     mind = np.empty(n)
     for start in range(0, n, rows):
-        D = _mahalanobis_chunk(X[start:start + rows], C, S)
-        lab = np.argmin(D, axis=1)  # ties go to the lowest centroid index, as in lib.assign
-        labels[start:start + rows] = lab
-        mind[start:start + rows] = D[np.arange(len(lab)), lab]
+        D = _mahalanobis_chunk(X[start : start + rows], C, S)
+        # Ties go to the lowest centroid index, as in lib.assign.
+        lab = np.argmin(D, axis=1)
+        labels[start : start + rows] = lab
+        mind[start : start + rows] = D[np.arange(len(lab)), lab]
     return labels, mind
 
 
@@ -92,7 +108,8 @@ def mahalanobis_distances(X, centroids, sigma, *, working_memory=None):
     Examples
     --------
     >>> import numpy as np
-    >>> mahalanobis_distances([[0.0, 0.0]], [[3.0, 0.0], [0.0, 1.0]], np.diag([1.0, 100.0]))
+    >>> sigma = np.diag([1.0, 100.0])
+    >>> mahalanobis_distances([[0.0, 0.0]], [[3.0, 0.0], [0.0, 1.0]], sigma)
     array([[  9., 100.]])
     """
     X = check_array(X)
@@ -101,19 +118,24 @@ def mahalanobis_distances(X, centroids, sigma, *, working_memory=None):
     if working_memory is not None:
         check_float(working_memory, "working_memory", low=1e-9)
     rows = _mahalanobis_rows(X.shape[1], C.shape[0], working_memory)
-    return np.vstack([_mahalanobis_chunk(X[s:s + rows], C, S)
-                      for s in range(0, X.shape[0], rows)])
+    return np.vstack(
+        [_mahalanobis_chunk(X[s : s + rows], C, S) for s in range(0, X.shape[0], rows)]
+    )
 
 
 def _check_centroids(centroids, d):
     C = check_array(centroids, "centroids")
     if C.shape[1] != d:
-        raise ValueError(f"centroids have {C.shape[1]} features but X has {d}; "
-                         f"pass centroids of shape (k, {d})")
+        raise ValueError(
+            f"centroids have {C.shape[1]} features but X has {d}; "
+            f"pass centroids of shape (k, {d})"
+        )
     return C
 
 
-def mahalanobis_assign(X, centroids, sigma, *, working_memory=None, return_distances=False):
+def mahalanobis_assign(
+    X, centroids, sigma, *, working_memory=None, return_distances=False
+):
     """Assign every point to the centroid nearest in the Mahalanobis sense.
 
     Parameters
@@ -158,13 +180,23 @@ def mahalanobis_assign(X, centroids, sigma, *, working_memory=None, return_dista
     S = check_sigma(sigma, X.shape[1])
     if working_memory is not None:
         check_float(working_memory, "working_memory", low=1e-9)
-    labels, dist = _mahalanobis_assign(X, C, S, _mahalanobis_rows(X.shape[1], C.shape[0],
-                                                                   working_memory))
+    labels, dist = _mahalanobis_assign(
+        X, C, S, _mahalanobis_rows(X.shape[1], C.shape[0], working_memory)
+    )
     return (labels, dist) if return_distances else labels
 
 
-def mahalanobis_kmeans(X, k, sigma, *, init="sample", max_iter=300, tol=1e-4, seed=None,
-                       working_memory=None):
+def mahalanobis_kmeans(
+    X,
+    k,
+    sigma,
+    *,
+    init="sample",
+    max_iter=300,
+    tol=1e-4,
+    seed=None,
+    working_memory=None,
+):
     """Lloyd's algorithm for the distortion ``sum_i (x_i - mu_j)^T sigma (x_i - mu_j)``.
 
     Assign each point to its Mahalanobis-nearest centroid, then move each
@@ -240,7 +272,8 @@ def mahalanobis_kmeans(X, k, sigma, *, init="sample", max_iter=300, tol=1e-4, se
     converged, n_iter = False, 0
     for n_iter in range(1, max_iter + 1):
         labels_used = _fill_empty(X, labels, costs, k)
-        C_new = _update(X, labels_used, k, "sqeuclidean")  # the mean, as the chapter proves
+        # The mean, as the chapter proves.
+        C_new = _update(X, labels_used, k, "sqeuclidean")
         step = C_new - C
         shift = float(np.einsum("kd,kd->", step @ S, step))
         C = C_new
@@ -256,7 +289,8 @@ def mahalanobis_kmeans(X, k, sigma, *, init="sample", max_iter=300, tol=1e-4, se
 
 
 def sqrtm_spd(sigma):
-    """The symmetric square root ``sigma^{1/2}`` of a symmetric positive-definite matrix.
+    """The symmetric square root ``sigma^{1/2}`` of a symmetric positive-definite
+    matrix.
 
     Parameters
     ----------
@@ -316,8 +350,10 @@ def pooled_within_covariance(X, labels):
     X = check_array(X)
     labels = np.asarray(labels)
     if labels.shape != (X.shape[0],):
-        raise ValueError(f"labels has shape {labels.shape} but X has {X.shape[0]} rows; "
-                         f"pass one label per row")
+        raise ValueError(
+            f"labels has shape {labels.shape} but X has {X.shape[0]} rows; "
+            f"pass one label per row"
+        )
     S = np.zeros((X.shape[1], X.shape[1]))
     for j in np.unique(labels):
         D = X[labels == j] - X[labels == j].mean(axis=0)

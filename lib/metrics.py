@@ -10,6 +10,7 @@ NMI and ARI are computed here from the contingency table (the formulas are
 short); they agree with ``sklearn.metrics.normalized_mutual_info_score`` and
 ``adjusted_rand_score``, which the tests check.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,21 +23,30 @@ from ._validation import check_float, check_int
 def _check_labels(y, name):
     """`y` as a 1-D int array, or a clear error."""
     if isinstance(y, (str, bytes)) or y is None:
-        raise TypeError(f"{name} must be a 1-D array of integer labels, got "
-                        f"{type(y).__name__}; pass e.g. np.array([0, 1, 1])")
+        raise TypeError(
+            f"{name} must be a 1-D array of integer labels, got "
+            f"{type(y).__name__}; pass e.g. np.array([0, 1, 1])"
+        )
     arr = np.asarray(y)
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}; "
-                         f"pass one label per sample, e.g. {name}.ravel()")
+        raise ValueError(
+            f"{name} must be 1-D, got shape {arr.shape}; "
+            f"pass one label per sample, e.g. {name}.ravel()"
+        )
     if arr.size == 0:
         return arr.astype(np.int64)
     if arr.dtype.kind not in "iub":
-        if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) \
-                and np.all(arr == np.round(arr)):
+        if (
+            arr.dtype.kind == "f"
+            and np.all(np.isfinite(arr))
+            and np.all(arr == np.round(arr))
+        ):
             arr = arr.astype(np.int64)
         else:
-            raise TypeError(f"{name} must hold integer labels, got dtype {arr.dtype}; "
-                            f"encode them first, e.g. np.unique({name}, return_inverse=True)[1]")
+            raise TypeError(
+                f"{name} must hold integer labels, got dtype {arr.dtype}; "
+                f"encode them first, e.g. np.unique({name}, return_inverse=True)[1]"
+            )
     return arr.astype(np.int64, copy=False)
 
 
@@ -44,8 +54,10 @@ def _check_pair(y_true, y_pred):
     y_true = _check_labels(y_true, "y_true")
     y_pred = _check_labels(y_pred, "y_pred")
     if len(y_true) != len(y_pred):
-        raise ValueError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}; "
-                         f"pass one true and one predicted label per sample")
+        raise ValueError(
+            f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}; "
+            f"pass one true and one predicted label per sample"
+        )
     if len(y_true) == 0:
         raise ValueError("y_true and y_pred are empty; pass at least one sample")
     return y_true, y_pred
@@ -119,7 +131,10 @@ def match_labels(y_true, y_pred):
     """
     table, classes, clusters = contingency_matrix(y_true, y_pred)
     rows, cols = linear_sum_assignment(table, maximize=True)
-    return {int(clusters[c]): int(classes[r]) for r, c in sorted(zip(rows, cols), key=lambda rc: rc[1])}
+    return {
+        int(clusters[c]): int(classes[r])
+        for r, c in sorted(zip(rows, cols), key=lambda rc: rc[1])
+    }
 
 
 def hungarian_accuracy(y_true, y_pred):
@@ -186,9 +201,11 @@ def majority_mapping(y_true, y_pred, *, n_clusters=None):
     """
     y_true, y_pred = _check_pair(y_true, y_pred)
     if y_pred.min() < 0:
-        raise ValueError(f"y_pred contains the negative label {y_pred.min()}; majority "
-                         f"mapping needs cluster labels 0 .. n_clusters - 1 (reassign "
-                         f"noise points first, e.g. with lib.dbscan.modified_dbscan)")
+        raise ValueError(
+            f"y_pred contains the negative label {y_pred.min()}; majority "
+            f"mapping needs cluster labels 0 .. n_clusters - 1 (reassign "
+            f"noise points first, e.g. with lib.dbscan.modified_dbscan)"
+        )
     low = int(y_pred.max()) + 1
     if n_clusters is None:
         n_clusters = low
@@ -239,12 +256,16 @@ def majority_accuracy(y_true, y_pred, mapping=None):
         mapping = majority_mapping(y_true, y_pred)
     mapping = np.asarray(mapping)
     if mapping.ndim != 1:
-        raise ValueError(f"mapping must be 1-D (one class per cluster), got shape "
-                         f"{mapping.shape}; build it with majority_mapping")
+        raise ValueError(
+            f"mapping must be 1-D (one class per cluster), got shape "
+            f"{mapping.shape}; build it with majority_mapping"
+        )
     if y_pred.min() < 0 or y_pred.max() >= len(mapping):
-        raise ValueError(f"y_pred has labels in [{y_pred.min()}, {y_pred.max()}] but mapping "
-                         f"covers clusters 0 .. {len(mapping) - 1}; fit the mapping with "
-                         f"n_clusters={max(int(y_pred.max()) + 1, len(mapping))}")
+        raise ValueError(
+            f"y_pred has labels in [{y_pred.min()}, {y_pred.max()}] but mapping "
+            f"covers clusters 0 .. {len(mapping) - 1}; fit the mapping with "
+            f"n_clusters={max(int(y_pred.max()) + 1, len(mapping))}"
+        )
     return float(np.mean(mapping[y_pred] == y_true))
 
 
@@ -276,12 +297,19 @@ def accuracy_interval(n_correct, n, *, confidence=0.95):
     (0.786, 0.957)
     """
     n = check_int(n, "n")
-    n_correct = check_int(n_correct, "n_correct", low=0, high=n,
-                          high_reason=f"the number of samples n={n}")
+    n_correct = check_int(
+        n_correct,
+        "n_correct",
+        low=0,
+        high=n,
+        high_reason=f"the number of samples n={n}",
+    )
     confidence = check_float(confidence, "confidence", low=0.0)
     if not 0 < confidence < 1:
-        raise ValueError(f"confidence={confidence} must lie strictly between 0 and 1; "
-                         f"pass e.g. confidence=0.95")
+        raise ValueError(
+            f"confidence={confidence} must lie strictly between 0 and 1; "
+            f"pass e.g. confidence=0.95"
+        )
     z = float(ndtri(0.5 + confidence / 2))
     p = n_correct / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)

@@ -3,6 +3,7 @@
 The chapter "Initialization, failure cases and choosing k" measures its
 speed/accuracy trade-off against full Lloyd.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,7 +27,9 @@ def _minibatch_step(Xb, C, counts, xxb):
     m = np.bincount(labels, minlength=k).astype(float)
     b = Xb.shape[0]
     # A sparse (k, b) indicator times the batch sums each cluster in O(b d).
-    sums = np.asarray(sp.csr_matrix((np.ones(b), (labels, np.arange(b))), shape=(k, b)) @ Xb)
+    sums = np.asarray(
+        sp.csr_matrix((np.ones(b), (labels, np.arange(b))), shape=(k, b)) @ Xb
+    )
     hit = m > 0
     new_counts = counts[hit] + m[hit]
     # c <- (1 - eta) c + eta * mean_batch, with eta = m_c / (v_c + m_c).
@@ -35,9 +38,22 @@ def _minibatch_step(Xb, C, counts, xxb):
     return labels, cost
 
 
-def minibatch_kmeans(X, k, *, batch_size=1024, max_iter=100, init="k-means++",
-                     n_init=1, init_size=None, tol=0.0, max_no_improvement=10,
-                     full_history=False, callback=None, seed=None, working_memory=None):
+def minibatch_kmeans(
+    X,
+    k,
+    *,
+    batch_size=1024,
+    max_iter=100,
+    init="k-means++",
+    n_init=1,
+    init_size=None,
+    tol=0.0,
+    max_no_improvement=10,
+    full_history=False,
+    callback=None,
+    seed=None,
+    working_memory=None,
+):
     """Cluster `X` into `k` groups with mini-batch k-means (Sculley 2010).
 
     Each step draws `batch_size` points uniformly with replacement, assigns
@@ -57,7 +73,8 @@ def minibatch_kmeans(X, k, *, batch_size=1024, max_iter=100, init="k-means++",
         Points per step (Sculley's ``b``).
     max_iter : int, default=100
         Maximum number of mini-batch steps (not epochs).
-    init : {"k-means++", "greedy-k-means++", "random", "sample"} or array of shape (k, n_features)
+    init : {"k-means++", "greedy-k-means++", "random", "sample"} or ndarray
+        An array has shape (k, n_features).
         Computed on a random subsample of `init_size` points, as in
         scikit-learn, so that initialization does not cost a pass over X.
     n_init : int, default=1
@@ -126,11 +143,18 @@ def minibatch_kmeans(X, k, *, batch_size=1024, max_iter=100, init="k-means++",
     if init_size is None:
         init_size = min(n, max(3 * batch_size, 3 * k))
     else:
-        init_size = check_int(init_size, "init_size", low=k, high=n,
-                              high_reason=f"the number of samples ({n})")
+        init_size = check_int(
+            init_size,
+            "init_size",
+            low=k,
+            high=n,
+            high_reason=f"the number of samples ({n})",
+        )
     if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be callable, got {callback!r}; "
-                        f"pass a function callback(t, centroids) or None")
+        raise TypeError(
+            f"callback must be callable, got {callback!r}; "
+            f"pass a function callback(t, centroids) or None"
+        )
     if working_memory is not None:
         check_float(working_memory, "working_memory", low=1e-9)
     rng = check_random_state(seed)

@@ -7,6 +7,7 @@ contributes ``|x - y| / range``; the contributions are averaged with weights.
 Means do not exist for categories, so clusters are summarised by medoids
 (:func:`kmedoids`). Taught in the chapter "The mathematics of k-means".
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,27 +37,35 @@ def _columns(X, categorical, name):
             return names, cols, mask
     else:
         if isinstance(X, (str, bytes)) or X is None:
-            raise TypeError(f"{name} must be a table (pandas DataFrame or 2-D array), got "
-                            f"{type(X).__name__}")
+            raise TypeError(
+                f"{name} must be a table (pandas DataFrame or 2-D array), got "
+                f"{type(X).__name__}"
+            )
         arr = np.asarray(X, dtype=object) if not isinstance(X, np.ndarray) else X
         if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
-            raise ValueError(f"{name} must be a non-empty 2-D table (n_samples, n_features), "
-                             f"got shape {arr.shape}; use {name}.reshape(-1, 1) for one column")
+            raise ValueError(
+                f"{name} must be a non-empty 2-D table (n_samples, n_features), "
+                f"got shape {arr.shape}; use {name}.reshape(-1, 1) for one column"
+            )
         names = list(range(arr.shape[1]))
         cols = [arr[:, f] for f in names]
         if categorical is None:
             if arr.dtype.kind in "iufb":
                 return names, cols, [arr.dtype.kind == "b"] * len(names)
-            raise ValueError(f"{name} has dtype {arr.dtype} and categorical=None, so the "
-                             f"categorical columns are unknown; pass categorical=[column "
-                             f"indices] or a pandas DataFrame")
+            raise ValueError(
+                f"{name} has dtype {arr.dtype} and categorical=None, so the "
+                f"categorical columns are unknown; pass categorical=[column "
+                f"indices] or a pandas DataFrame"
+            )
     cat = list(np.atleast_1d(np.asarray(categorical, dtype=object)))
     if len(cat) == len(names) and all(isinstance(c, (bool, np.bool_)) for c in cat):
         return names, cols, [bool(c) for c in cat]
     unknown = [c for c in cat if c not in names]
     if unknown:
-        raise ValueError(f"categorical names columns {unknown} that {name} does not have; "
-                         f"choose among {names} or pass a boolean mask of length {len(names)}")
+        raise ValueError(
+            f"categorical names columns {unknown} that {name} does not have; "
+            f"choose among {names} or pass a boolean mask of length {len(names)}"
+        )
     return names, cols, [c in cat for c in names]
 
 
@@ -66,17 +75,23 @@ def _weights(weights, names):
     if isinstance(weights, dict):
         unknown = [c for c in weights if c not in names]
         if unknown:
-            raise ValueError(f"weights names columns {unknown} that X does not have; "
-                             f"choose among {names}")
+            raise ValueError(
+                f"weights names columns {unknown} that X does not have; "
+                f"choose among {names}"
+            )
         w = np.array([weights.get(c, 1.0) for c in names], dtype=float)
     else:
         w = np.asarray(weights, dtype=float).ravel()
         if len(w) != len(names):
-            raise ValueError(f"weights has {len(w)} entries but X has {len(names)} columns; "
-                             f"pass one weight per column")
+            raise ValueError(
+                f"weights has {len(w)} entries but X has {len(names)} columns; "
+                f"pass one weight per column"
+            )
     if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-        raise ValueError(f"weights={w.tolist()} must be finite, non-negative and not all "
-                         f"zero; e.g. weights=np.ones({len(names)})")
+        raise ValueError(
+            f"weights={w.tolist()} must be finite, non-negative and not all "
+            f"zero; e.g. weights=np.ones({len(names)})"
+        )
     return w
 
 
@@ -84,11 +99,15 @@ def _numeric(col, name, column):
     try:
         v = np.asarray(col, dtype=float)
     except (TypeError, ValueError):
-        raise TypeError(f"column {column!r} of {name} is numeric but holds non-numbers; "
-                        f"list it in categorical= or convert it") from None
+        raise TypeError(
+            f"column {column!r} of {name} is numeric but holds non-numbers; "
+            f"list it in categorical= or convert it"
+        ) from None
     if not np.all(np.isfinite(v)):
-        raise ValueError(f"column {column!r} of {name} has missing or infinite values; "
-                         f"drop or impute them first")
+        raise ValueError(
+            f"column {column!r} of {name} has missing or infinite values; "
+            f"drop or impute them first"
+        )
     return v
 
 
@@ -99,8 +118,10 @@ def _codes(colx, coly, name, column):
         codes = np.empty(len(col), dtype=np.intp)
         for i, v in enumerate(col.tolist()):
             if _missing(v):
-                raise ValueError(f"column {column!r} of {name} has a missing value in row "
-                                 f"{i}; drop or impute it first")
+                raise ValueError(
+                    f"column {column!r} of {name} has a missing value in row "
+                    f"{i}; drop or impute it first"
+                )
             codes[i] = table.setdefault(v, len(table))
         out.append(codes)
     return out
@@ -162,13 +183,17 @@ def gower_distances(X, Y=None, *, categorical=None, weights=None):
     elif _is_frame(Y) and _is_frame(X):
         missing = [c for c in names if c not in Y.columns]
         if missing:
-            raise ValueError(f"Y lacks the columns {missing} of X; pass a Y with columns {names}")
+            raise ValueError(
+                f"Y lacks the columns {missing} of X; pass a Y with columns {names}"
+            )
         colsy = [Y[c].to_numpy() for c in names]
     else:
         ny, colsy, _ = _columns(Y, mask, "Y")
         if len(ny) != len(names):
-            raise ValueError(f"Y has {len(ny)} columns but X has {len(names)}; "
-                             f"pass tables with the same columns")
+            raise ValueError(
+                f"Y has {len(ny)} columns but X has {len(names)}; "
+                f"pass tables with the same columns"
+            )
     w = _weights(weights, names)
     D = np.zeros((len(colsx[0]), len(colsy[0])))
     for f, column in enumerate(names):
@@ -200,6 +225,7 @@ class KMedoidsResult:
     n_iter : int
     converged : bool
     """
+
     medoids: np.ndarray
     labels: np.ndarray
     inertia: float
@@ -238,7 +264,8 @@ def kmedoids(D, k, *, init="k-medoids++", max_iter=100, seed=None):
         Non-negative, finite; ``D[i, j]`` is the dissimilarity of rows i and j.
     k : int
         Number of clusters, ``1 <= k <= n_samples``.
-    init : {"k-medoids++", "sample"} or array of k distinct row indices, default="k-medoids++"
+    init : {"k-medoids++", "sample"} or array of ints, default="k-medoids++"
+        An array holds k distinct row indices.
         ``"k-medoids++"`` samples each new medoid with probability proportional
         to its dissimilarity to the nearest chosen one; ``"sample"`` picks k rows.
     max_iter : int, default=100
@@ -273,24 +300,37 @@ def kmedoids(D, k, *, init="k-medoids++", max_iter=100, seed=None):
     D = check_array(D, "D")
     n = D.shape[0]
     if D.shape != (n, n):
-        raise ValueError(f"D must be a square (n, n) dissimilarity matrix, got shape {D.shape}; "
-                         f"compute it with e.g. gower_distances(X)")
+        raise ValueError(
+            f"D must be a square (n, n) dissimilarity matrix, got shape {D.shape}; "
+            f"compute it with e.g. gower_distances(X)"
+        )
     if np.any(D < 0):
-        raise ValueError(f"D has negative entries (min {D.min():.3g}); dissimilarities must "
-                         f"be >= 0")
+        raise ValueError(
+            f"D has negative entries (min {D.min():.3g}); dissimilarities must be >= 0"
+        )
     k = check_int(k, "k", high=n, high_reason=f"the number of samples ({n})")
     max_iter = check_int(max_iter, "max_iter")
     rng = check_random_state(seed)
     if isinstance(init, str):
         check_choice(init, "init", ("k-medoids++", "sample"))
-        med = (_medoids_plusplus(D, k, rng) if init == "k-medoids++"
-               else rng.choice(n, size=k, replace=False))
+        med = (
+            _medoids_plusplus(D, k, rng)
+            if init == "k-medoids++"
+            else rng.choice(n, size=k, replace=False)
+        )
     else:
         med = np.asarray(init)
-        if (med.shape != (k,) or med.dtype.kind not in "iu" or len(np.unique(med)) != k
-                or med.min() < 0 or med.max() >= n):
-            raise ValueError(f"init={np.asarray(init).tolist()} must be {k} distinct row "
-                             f"indices in [0, {n - 1}]")
+        if (
+            med.shape != (k,)
+            or med.dtype.kind not in "iu"
+            or len(np.unique(med)) != k
+            or med.min() < 0
+            or med.max() >= n
+        ):
+            raise ValueError(
+                f"init={np.asarray(init).tolist()} must be {k} distinct row "
+                f"indices in [0, {n - 1}]"
+            )
     med = med.astype(np.intp)
     converged, n_iter = False, 0
     for n_iter in range(1, max_iter + 1):

@@ -7,6 +7,7 @@ k-means" measures how much faster the vectorized, chunked :func:`lib.assign`
 is, and the tests check that the two agree. Never use it for real work: it
 costs roughly a microsecond per (sample, centroid, feature) triple.
 """
+
 from __future__ import annotations
 
 from ._validation import check_array, check_choice
@@ -52,8 +53,10 @@ def assign_naive(X, centroids, metric="sqeuclidean", *, return_distances=False):
     X = check_array(X).tolist()  # plain Python floats: no NumPy in the loops
     C = check_array(centroids, "centroids").tolist()
     if len(C[0]) != len(X[0]):
-        raise ValueError(f"centroids have {len(C[0])} features but X has {len(X[0])}; "
-                         f"pass centroids of shape (k, {len(X[0])})")
+        raise ValueError(
+            f"centroids have {len(C[0])} features but X has {len(X[0])}; "
+            f"pass centroids of shape (k, {len(X[0])})"
+        )
     check_choice(metric, "metric", METRICS)
     squared = metric == "sqeuclidean"
     labels, distances = [], []
@@ -99,7 +102,6 @@ def lloyd_zero_fill(X, centroids, n_iter=50):
     >>> C.ravel().tolist(), labels.tolist()
     ([10.5, 20.0, 0.0], [0, 0, 1])
     """
-    import numpy as np
 
     from .distances import assign
 

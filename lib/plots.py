@@ -1,9 +1,12 @@
 """Plot helpers shared by the chapters."""
+
 from __future__ import annotations
 
 import re
 
-_CDN_LINK = re.compile(r'<link rel="stylesheet"\s+href="https://[^"]*font-awesome[^"]*">\s*')
+_CDN_LINK = re.compile(
+    r'<link rel="stylesheet"\s+href="https://[^"]*font-awesome[^"]*">\s*'
+)
 
 
 def animation_html(anim, *, default_mode="once"):

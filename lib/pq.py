@@ -5,6 +5,7 @@ codebook; queries are answered by asymmetric distance computation (ADC),
 without decoding the database. The chapter "Compressing embedding tables with
 vector quantization" (``book/vector_quantization.ipynb``) teaches it.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,24 +20,31 @@ ADC_METRICS = ("sqeuclidean", "dot")
 def _split(X, m, name="X"):
     d = X.shape[1]
     if d % m:
-        raise ValueError(f"{name} has {d} features, not divisible by m={m}; choose m among "
-                         f"the divisors of {d}")
+        raise ValueError(
+            f"{name} has {d} features, not divisible by m={m}; choose m among "
+            f"the divisors of {d}"
+        )
     return d // m
 
 
 def _check_codebooks(codebooks, d=None):
     B = np.asarray(codebooks)
     if B.ndim != 3 or not np.issubdtype(B.dtype, np.floating):
-        raise ValueError(f"codebooks must be a float array of shape (m, ksub, d // m), got "
-                         f"shape {B.shape} and dtype {B.dtype}; pass the output of pq_fit")
+        raise ValueError(
+            f"codebooks must be a float array of shape (m, ksub, d // m), got "
+            f"shape {B.shape} and dtype {B.dtype}; pass the output of pq_fit"
+        )
     if d is not None and B.shape[0] * B.shape[2] != d:
-        raise ValueError(f"codebooks of shape {B.shape} describe {B.shape[0] * B.shape[2]} "
-                         f"features but X has {d}; fit them on data with {d} features")
+        raise ValueError(
+            f"codebooks of shape {B.shape} describe {B.shape[0] * B.shape[2]} "
+            f"features but X has {d}; fit them on data with {d} features"
+        )
     return B
 
 
-def pq_fit(X, m, *, ksub=256, init="k-means++", n_init=1, max_iter=300, tol=1e-4,
-           seed=None):
+def pq_fit(
+    X, m, *, ksub=256, init="k-means++", n_init=1, max_iter=300, tol=1e-4, seed=None
+):
     """Train a product quantizer: one k-means codebook per sub-vector.
 
     Each row is split into `m` contiguous sub-vectors of length ``d // m``;
@@ -88,9 +96,10 @@ def pq_fit(X, m, *, ksub=256, init="k-means++", n_init=1, max_iter=300, tol=1e-4
     rng = check_random_state(seed)
     books = np.empty((m, ksub, dsub))
     for j in range(m):
-        block = X[:, j * dsub:(j + 1) * dsub]
-        books[j] = kmeans(block, ksub, init=init, n_init=n_init, max_iter=max_iter,
-                          tol=tol, seed=rng).centroids
+        block = X[:, j * dsub : (j + 1) * dsub]
+        books[j] = kmeans(
+            block, ksub, init=init, n_init=n_init, max_iter=max_iter, tol=tol, seed=rng
+        ).centroids
     return books
 
 
@@ -113,7 +122,9 @@ def pq_encode(X, codebooks, *, chunk_size=None):
     m, ksub, dsub = B.shape
     codes = np.empty((X.shape[0], m), dtype=index_dtype(ksub))
     for j in range(m):
-        codes[:, j] = vq_encode(X[:, j * dsub:(j + 1) * dsub], B[j], chunk_size=chunk_size)
+        codes[:, j] = vq_encode(
+            X[:, j * dsub : (j + 1) * dsub], B[j], chunk_size=chunk_size
+        )
     return codes
 
 
@@ -139,17 +150,27 @@ def pq_decode(codes, codebooks):
     B = _check_codebooks(codebooks)
     codes = np.asarray(codes)
     m, ksub, dsub = B.shape
-    if codes.ndim != 2 or codes.shape[1] != m or not np.issubdtype(codes.dtype, np.integer):
-        raise ValueError(f"codes must be an integer array of shape (n_samples, {m}), got "
-                         f"shape {codes.shape} and dtype {codes.dtype}; pass pq_encode's output")
+    if (
+        codes.ndim != 2
+        or codes.shape[1] != m
+        or not np.issubdtype(codes.dtype, np.integer)
+    ):
+        raise ValueError(
+            f"codes must be an integer array of shape (n_samples, {m}), got "
+            f"shape {codes.shape} and dtype {codes.dtype}; pass pq_encode's output"
+        )
     if codes.size and (codes.min() < 0 or codes.max() >= ksub):
-        raise ValueError(f"codes range over [{codes.min()}, {codes.max()}] but each codebook "
-                         f"has {ksub} rows; use codes in [0, {ksub - 1}]")
+        raise ValueError(
+            f"codes range over [{codes.min()}, {codes.max()}] but each codebook "
+            f"has {ksub} rows; use codes in [0, {ksub - 1}]"
+        )
     # B[j, codes[:, j]] for every j at once: shape (n, m, dsub), then flatten.
     return B[np.arange(m), codes].reshape(len(codes), m * dsub)
 
 
-def pq_search_adc(queries, codes, codebooks, k=10, *, metric="sqeuclidean", chunk_size=None):
+def pq_search_adc(
+    queries, codes, codebooks, k=10, *, metric="sqeuclidean", chunk_size=None
+):
     """Nearest database rows to each query, by asymmetric distance computation.
 
     The query stays exact; only the database is quantized. For each query
@@ -197,9 +218,15 @@ def pq_search_adc(queries, codes, codebooks, k=10, *, metric="sqeuclidean", chun
     check_choice(metric, "metric", ADC_METRICS)
     m, ksub, dsub = B.shape
     codes = np.asarray(codes)
-    if codes.ndim != 2 or codes.shape[1] != m or not np.issubdtype(codes.dtype, np.integer):
-        raise ValueError(f"codes must be an integer array of shape (n_database, {m}), got "
-                         f"shape {codes.shape} and dtype {codes.dtype}; pass pq_encode's output")
+    if (
+        codes.ndim != 2
+        or codes.shape[1] != m
+        or not np.issubdtype(codes.dtype, np.integer)
+    ):
+        raise ValueError(
+            f"codes must be an integer array of shape (n_database, {m}), got "
+            f"shape {codes.shape} and dtype {codes.dtype}; pass pq_encode's output"
+        )
     n = codes.shape[0]
     k = check_int(k, "k", high=n, high_reason=f"the database size ({n})")
     rows = _check_chunk(chunk_size)
@@ -208,15 +235,15 @@ def pq_search_adc(queries, codes, codebooks, k=10, *, metric="sqeuclidean", chun
     if metric == "sqeuclidean":
         T = ((Qs[:, :, None, :] - B[None]) ** 2).sum(-1)
     else:
-        T = -np.einsum("qjd,jcd->qjc", Qs, B)   # negate: smaller is better
-    flat = (T.reshape(len(Q), m * ksub))
+        T = -np.einsum("qjd,jcd->qjc", Qs, B)  # negate: smaller is better
+    flat = T.reshape(len(Q), m * ksub)
     offsets = (np.arange(m) * ksub)[None, :]
     out = np.empty((len(Q), k), dtype=np.intp)
     for qi in range(len(Q)):
         scores = np.empty(n)
         for start in range(0, n, rows):
-            c = codes[start:start + rows].astype(np.intp) + offsets
-            scores[start:start + rows] = flat[qi][c].sum(axis=1)
+            c = codes[start : start + rows].astype(np.intp) + offsets
+            scores[start : start + rows] = flat[qi][c].sum(axis=1)
         top = np.argpartition(scores, k - 1)[:k]
         out[qi] = top[np.argsort(scores[top], kind="stable")]
     return out
@@ -243,8 +270,10 @@ def recall_at_k(found, truth):
     """
     found, truth = np.asarray(found), np.asarray(truth)
     if found.ndim != 2 or found.shape != truth.shape:
-        raise ValueError(f"found has shape {found.shape} and truth {truth.shape}; pass two "
-                         f"(n_queries, k) index arrays of the same shape")
+        raise ValueError(
+            f"found has shape {found.shape} and truth {truth.shape}; pass two "
+            f"(n_queries, k) index arrays of the same shape"
+        )
     # (q, k, k) comparison: which true neighbours appear anywhere in the found row.
     hit = (truth[:, :, None] == found[:, None, :]).any(axis=2)
     return float(hit.mean())

@@ -6,6 +6,7 @@ VQ with honest byte accounting. Its cosine geometry (spherical k-means, exact
 cosine k-NN) lives in :mod:`lib.spherical`, and product quantization with
 asymmetric distance computation (ADC) in :mod:`lib.pq`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -81,13 +82,15 @@ def vq_encode(X, codebook, *, chunk_size=None):
     X = _check_table(X)
     C = check_array(codebook, "codebook")
     if C.shape[1] != X.shape[1]:
-        raise ValueError(f"codebook has {C.shape[1]} features but X has {X.shape[1]}; "
-                         f"pass a codebook of shape (k, {X.shape[1]})")
+        raise ValueError(
+            f"codebook has {C.shape[1]} features but X has {X.shape[1]}; "
+            f"pass a codebook of shape (k, {X.shape[1]})"
+        )
     rows = _check_chunk(chunk_size)
     out = np.empty(X.shape[0], dtype=index_dtype(C.shape[0]))
     for start in range(0, X.shape[0], rows):
         # lib.assign validates each chunk (finite values) and bounds its own memory.
-        out[start:start + rows] = assign(X[start:start + rows], C)
+        out[start : start + rows] = assign(X[start : start + rows], C)
     return out
 
 
@@ -113,15 +116,21 @@ def vq_decode(indices, codebook):
     """
     C = np.asarray(codebook)
     if C.ndim != 2:
-        raise ValueError(f"codebook must be 2-D (k, n_features), got shape {C.shape}; "
-                         f"pass the array returned by kmeans(...).centroids")
+        raise ValueError(
+            f"codebook must be 2-D (k, n_features), got shape {C.shape}; "
+            f"pass the array returned by kmeans(...).centroids"
+        )
     idx = np.asarray(indices)
     if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer):
-        raise TypeError(f"indices must be a 1-D integer array, got dtype {idx.dtype} and "
-                        f"shape {idx.shape}; pass the output of vq_encode")
+        raise TypeError(
+            f"indices must be a 1-D integer array, got dtype {idx.dtype} and "
+            f"shape {idx.shape}; pass the output of vq_encode"
+        )
     if idx.size and (idx.min() < 0 or idx.max() >= C.shape[0]):
-        raise ValueError(f"indices range over [{idx.min()}, {idx.max()}] but the codebook "
-                         f"has {C.shape[0]} rows; use indices in [0, {C.shape[0] - 1}]")
+        raise ValueError(
+            f"indices range over [{idx.min()}, {idx.max()}] but the codebook "
+            f"has {C.shape[0]} rows; use indices in [0, {C.shape[0] - 1}]"
+        )
     return C[idx]
 
 
@@ -144,6 +153,7 @@ class QuantizedSize:
     bytes_per_vector : int
         Index bytes stored per row.
     """
+
     original: int
     codebook: int
     indices: int
@@ -178,8 +188,9 @@ def quantized_size(n, d, k, *, m=1, itemsize=4):
 
     Notes
     -----
-    Taught in the chapter "Compressing embedding tables with vector quantization". The index dtype is :func:`index_dtype` (k), so k = 257 costs two
-    bytes per index, not nine bits.
+    Taught in the chapter "Compressing embedding tables with vector
+    quantization". The index dtype is :func:`index_dtype` (k), so k = 257 costs
+    two bytes per index, not nine bits.
 
     References
     ----------
@@ -198,10 +209,18 @@ def quantized_size(n, d, k, *, m=1, itemsize=4):
     m = check_int(m, "m", high=d, high_reason=f"the number of features d={d}")
     itemsize = check_int(itemsize, "itemsize")
     if d % m:
-        raise ValueError(f"d={d} is not divisible by m={m}; choose m among the divisors of {d}")
+        raise ValueError(
+            f"d={d} is not divisible by m={m}; choose m among the divisors of {d}"
+        )
     per_vector = m * index_dtype(k).itemsize
     codebook = m * k * (d // m) * itemsize
     indices = n * per_vector
     original = n * d * itemsize
-    return QuantizedSize(original, codebook, indices, codebook + indices,
-                         original / (codebook + indices), per_vector)
+    return QuantizedSize(
+        original,
+        codebook,
+        indices,
+        codebook + indices,
+        original / (codebook + indices),
+        per_vector,
+    )

@@ -4,6 +4,7 @@ The chapter "Initialization, failure cases and choosing k" shows that large
 ``beta`` recovers hard k-means and that the soft assignment is the E-step of
 a Gaussian mixture with one shared spherical covariance.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -70,12 +71,16 @@ def soft_assign(X, centroids, beta):
     X = check_array(X)
     C = check_array(centroids, "centroids")
     if C.shape[1] != X.shape[1]:
-        raise ValueError(f"centroids have {C.shape[1]} features but X has {X.shape[1]}; "
-                         f"pass centroids of shape (k, {X.shape[1]})")
+        raise ValueError(
+            f"centroids have {C.shape[1]} features but X has {X.shape[1]}; "
+            f"pass centroids of shape (k, {X.shape[1]})"
+        )
     beta = check_float(beta, "beta", low=0.0)
     if beta == 0.0:
-        raise ValueError("beta=0.0 is invalid; choose beta > 0 (small beta blurs, "
-                         "large beta approaches hard k-means)")
+        raise ValueError(
+            "beta=0.0 is invalid; choose beta > 0 (small beta blurs, "
+            "large beta approaches hard k-means)"
+        )
     return np.exp(_log_resp(-beta * _sq_dist(X, C)))
 
 
@@ -96,6 +101,7 @@ class SoftKMeansResult:
     n_iter : int
     converged : bool
     """
+
     centroids: np.ndarray
     responsibilities: np.ndarray
     labels: np.ndarray
@@ -118,7 +124,8 @@ def soft_kmeans(X, k, beta, *, init="k-means++", max_iter=300, tol=1e-6, seed=No
     beta : float
         Stiffness, see :func:`soft_assign`. Scale it with the data: it
         multiplies squared distances.
-    init : {"k-means++", "greedy-k-means++", "random", "sample"} or array of shape (k, n_features)
+    init : {"k-means++", "greedy-k-means++", "random", "sample"} or ndarray
+        An array has shape (k, n_features).
     max_iter : int, default=300
     tol : float, default=1e-6
     seed : None, int or np.random.Generator
@@ -156,7 +163,9 @@ def soft_kmeans(X, k, beta, *, init="k-means++", max_iter=300, tol=1e-6, seed=No
         R = np.exp(_log_resp(-beta * _sq_dist(X, C)))
         mass = R.sum(axis=0)
         # A centroid no point wants (mass ~ 0) stays where it is.
-        C_new = np.where(mass[:, None] > 1e-300, (R.T @ X) / np.maximum(mass, 1e-300)[:, None], C)
+        C_new = np.where(
+            mass[:, None] > 1e-300, (R.T @ X) / np.maximum(mass, 1e-300)[:, None], C
+        )
         shift = np.sum((C_new - C) ** 2)
         C = C_new
         if shift <= tol_abs:
@@ -196,6 +205,7 @@ class GMMResult:
     n_iter : int
     converged : bool
     """
+
     means: np.ndarray
     variances: np.ndarray
     weights: np.ndarray
@@ -208,8 +218,11 @@ class GMMResult:
 
 def _e_step(X, means, variances, weights):
     d = X.shape[1]
-    logits = (-0.5 * _sq_dist(X, means) / variances[None, :]
-              - 0.5 * d * np.log(2 * np.pi * variances)[None, :] + np.log(weights)[None, :])
+    logits = (
+        -0.5 * _sq_dist(X, means) / variances[None, :]
+        - 0.5 * d * np.log(2 * np.pi * variances)[None, :]
+        + np.log(weights)[None, :]
+    )
     norm = logsumexp(logits, axis=1)
     return float(norm.mean()), np.exp(logits - norm[:, None])
 
@@ -227,8 +240,17 @@ def _m_step(X, R, shared, reg_covar):
     return means, variances, nk / n
 
 
-def spherical_gmm(X, k, *, shared=False, means_init=None, max_iter=100, tol=1e-3,
-                  reg_covar=1e-6, seed=None):
+def spherical_gmm(
+    X,
+    k,
+    *,
+    shared=False,
+    means_init=None,
+    max_iter=100,
+    tol=1e-3,
+    reg_covar=1e-6,
+    seed=None,
+):
     """EM for a Gaussian mixture with spherical covariances ``sigma_j^2 I``.
 
     E-step: ``r_ij ∝ w_j N(x_i | mu_j, sigma_j^2 I)`` (log-sum-exp).
@@ -289,11 +311,15 @@ def spherical_gmm(X, k, *, shared=False, means_init=None, max_iter=100, tol=1e-3
     if not isinstance(shared, (bool, np.bool_)):
         raise TypeError(f"shared must be True or False, got {shared!r}")
     if means_init is None:
-        means = kmeans(X, k, init="k-means++", n_init=1, seed=check_random_state(seed)).centroids
+        means = kmeans(
+            X, k, init="k-means++", n_init=1, seed=check_random_state(seed)
+        ).centroids
     else:
         means = check_array(means_init, "means_init")
         if means.shape != (k, d):
-            raise ValueError(f"means_init has shape {means.shape}; pass shape ({k}, {d})")
+            raise ValueError(
+                f"means_init has shape {means.shape}; pass shape ({k}, {d})"
+            )
     hard = np.zeros((n, k))
     hard[np.arange(n), np.argmin(_sq_dist(X, means), axis=1)] = 1.0
     _, variances, weights = _m_step(X, hard, shared, reg_covar)
@@ -306,4 +332,6 @@ def spherical_gmm(X, k, *, shared=False, means_init=None, max_iter=100, tol=1e-3
             converged = True
             break
     ll, R = _e_step(X, means, variances, weights)
-    return GMMResult(means, variances, weights, R, R.argmax(axis=1), ll, n_iter, converged)
+    return GMMResult(
+        means, variances, weights, R, R.argmax(axis=1), ll, n_iter, converged
+    )

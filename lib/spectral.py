@@ -3,6 +3,7 @@
 The chapter "Spectral clustering and the political blogs" derives these
 functions and runs them on the political blogs network and on point clouds.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,8 +14,13 @@ from scipy.linalg import eigh
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import eigsh
 
-from ._validation import (check_array, check_choice, check_float, check_int,
-                          check_random_state)
+from ._validation import (
+    check_array,
+    check_choice,
+    check_float,
+    check_int,
+    check_random_state,
+)
 from .distances import _sq_norms, chunk_rows
 from .kmeans import KMeansResult, kmeans
 
@@ -31,27 +37,37 @@ def check_adjacency(A, name="A"):
     kept (they add to the degree); weights must be finite and >= 0.
     """
     if A is None or isinstance(A, (str, bytes)):
-        raise TypeError(f"{name} must be a square adjacency matrix, got "
-                        f"{type(A).__name__}; pass a NumPy array or a scipy.sparse matrix")
+        raise TypeError(
+            f"{name} must be a square adjacency matrix, got "
+            f"{type(A).__name__}; pass a NumPy array or a scipy.sparse matrix"
+        )
     if sp.issparse(A):
         A = sp.csr_matrix(A, dtype=np.float64)
     else:
         A = sp.csr_matrix(check_array(A, name))
     n, m = A.shape
     if n != m:
-        raise ValueError(f"{name} must be square (n_nodes, n_nodes), got shape {A.shape}; "
-                         f"pass an adjacency matrix, or build one with knn_graph(X)")
+        raise ValueError(
+            f"{name} must be square (n_nodes, n_nodes), got shape {A.shape}; "
+            f"pass an adjacency matrix, or build one with knn_graph(X)"
+        )
     if not np.isfinite(A.data).all():
-        raise ValueError(f"{name} contains NaN or infinite weights; replace them by finite "
-                         f"values (0 for no edge)")
+        raise ValueError(
+            f"{name} contains NaN or infinite weights; replace them by finite "
+            f"values (0 for no edge)"
+        )
     if (A.data < 0).any():
-        raise ValueError(f"{name} has negative weights (smallest {A.data.min():g}); "
-                         f"edge weights must be >= 0: shift or clip them, or use |A|")
+        raise ValueError(
+            f"{name} has negative weights (smallest {A.data.min():g}); "
+            f"edge weights must be >= 0: shift or clip them, or use |A|"
+        )
     asym = abs(A - A.T)
     if asym.nnz and asym.max() > 1e-10 * max(1.0, abs(A).max()):
-        raise ValueError(f"{name} is not symmetric (largest |A - A.T| = {asym.max():g}); "
-                         f"treat the graph as undirected with ({name} + {name}.T) / 2 or "
-                         f"{name}.maximum({name}.T)")
+        raise ValueError(
+            f"{name} is not symmetric (largest |A - A.T| = {asym.max():g}); "
+            f"treat the graph as undirected with ({name} + {name}.T) / 2 or "
+            f"{name}.maximum({name}.T)"
+        )
     A.sum_duplicates()
     A.eliminate_zeros()
     return A
@@ -117,8 +133,10 @@ def laplacian(A, kind="symmetric", *, tau=None):
     A = check_adjacency(A)
     check_choice(kind, "kind", LAPLACIANS)
     if tau is not None and kind != "regularized":
-        raise ValueError(f"tau={tau!r} only applies to kind='regularized', not kind={kind!r}; "
-                         f"drop tau or pass kind='regularized'")
+        raise ValueError(
+            f"tau={tau!r} only applies to kind='regularized', not kind={kind!r}; "
+            f"drop tau or pass kind='regularized'"
+        )
     if tau is not None:
         tau = check_float(tau, "tau")
     return _laplacian(A, kind, tau)
@@ -137,7 +155,9 @@ def _laplacian(A, kind, tau):
         tau = float(d.mean()) if tau is None else tau
         s = _inv_sqrt(d + tau)
         # Keep a zero row for a node whose regularized degree is still 0.
-        return sp.csr_matrix(sp.diags((d + tau > 0).astype(float)) - sp.diags(s) @ A @ sp.diags(s))
+        return sp.csr_matrix(
+            sp.diags((d + tau > 0).astype(float)) - sp.diags(s) @ A @ sp.diags(s)
+        )
     s = _inv_sqrt(d)
     return sp.csr_matrix(sp.diags(s) @ (sp.diags(d) - A) @ sp.diags(s))
 
@@ -152,8 +172,14 @@ def _smallest_eigh(L, k, solver, rng):
     # L - sigma I is positive definite and factorizes); the eigenvalues nearest
     # sigma are the smallest. A seeded v0 makes ARPACK deterministic.
     scale = max(float(abs(L.diagonal()).max()), 1.0)
-    vals, vecs = eigsh(L.tocsc(), k=k, sigma=-1e-3 * scale, which="LM",
-                       v0=rng.uniform(-1, 1, n), ncv=min(n, max(2 * k + 1, 20)))
+    vals, vecs = eigsh(
+        L.tocsc(),
+        k=k,
+        sigma=-1e-3 * scale,
+        which="LM",
+        v0=rng.uniform(-1, 1, n),
+        ncv=min(n, max(2 * k + 1, 20)),
+    )
     order = np.argsort(vals)
     return vals[order], vecs[:, order]
 
@@ -172,8 +198,17 @@ def _normalize_rows(V):
     return out
 
 
-def spectral_embedding(A, k, *, laplacian="symmetric", tau=None, normalize_rows=None,
-                       solver="auto", seed=None, return_eigenvalues=False):
+def spectral_embedding(
+    A,
+    k,
+    *,
+    laplacian="symmetric",
+    tau=None,
+    normalize_rows=None,
+    solver="auto",
+    seed=None,
+    return_eigenvalues=False,
+):
     """Embed the nodes of a graph by the `k` smallest eigenvectors of a Laplacian.
 
     Parameters
@@ -182,10 +217,10 @@ def spectral_embedding(A, k, *, laplacian="symmetric", tau=None, normalize_rows=
         Symmetric, non-negative weights.
     k : int
         Number of eigenvectors, ``1 <= k <= n_nodes``.
-    laplacian : {"unnormalized", "symmetric", "random-walk", "regularized"}, default="symmetric"
-        See :func:`laplacian`. For ``"random-walk"`` the eigenvectors of
-        ``L_rw`` are computed as ``D^{-1/2}`` times those of ``L_sym``
-        (isolated nodes keep their ``L_sym`` entries).
+    laplacian : {"unnormalized", "symmetric", "random-walk", "regularized"}
+        Default ``"symmetric"``; see :func:`laplacian`. For ``"random-walk"``
+        the eigenvectors of ``L_rw`` are computed as ``D^{-1/2}`` times those of
+        ``L_sym`` (isolated nodes keep their ``L_sym`` entries).
     tau : float, optional
         For ``laplacian="regularized"``; default the mean degree.
     normalize_rows : bool, optional
@@ -228,15 +263,19 @@ def spectral_embedding(A, k, *, laplacian="symmetric", tau=None, normalize_rows=
     check_choice(laplacian, "laplacian", LAPLACIANS)
     check_choice(solver, "solver", ("auto", "arpack", "dense"))
     if solver == "arpack" and k >= n - 1:
-        raise ValueError(f"solver='arpack' needs k < n_nodes - 1, got k={k} with {n} nodes; "
-                         f"use solver='dense'")
+        raise ValueError(
+            f"solver='arpack' needs k < n_nodes - 1, got k={k} with {n} nodes; "
+            f"use solver='dense'"
+        )
     if normalize_rows is None:
         normalize_rows = laplacian in ("symmetric", "regularized")
     rng = check_random_state(seed)
     kind = "symmetric" if laplacian == "random-walk" else laplacian
     if tau is not None and laplacian != "regularized":
-        raise ValueError(f"tau={tau!r} only applies to laplacian='regularized', not "
-                         f"laplacian={laplacian!r}; drop tau or pass laplacian='regularized'")
+        raise ValueError(
+            f"tau={tau!r} only applies to laplacian='regularized', not "
+            f"laplacian={laplacian!r}; drop tau or pass laplacian='regularized'"
+        )
     if tau is not None:
         tau = check_float(tau, "tau")
     L = _laplacian(A, kind, tau)
@@ -263,13 +302,24 @@ class SpectralResult:
     kmeans : KMeansResult
         The k-means run on ``embedding``.
     """
+
     labels: np.ndarray
     embedding: np.ndarray
     kmeans: KMeansResult
 
 
-def spectral_clustering(A, k, *, laplacian="symmetric", tau=None, normalize_rows=None,
-                        n_init=10, seed=None, embedding=None, solver="auto"):
+def spectral_clustering(
+    A,
+    k,
+    *,
+    laplacian="symmetric",
+    tau=None,
+    normalize_rows=None,
+    n_init=10,
+    seed=None,
+    embedding=None,
+    solver="auto",
+):
     """Cluster the nodes of a graph: spectral embedding, then :func:`lib.kmeans`.
 
     Parameters
@@ -318,13 +368,22 @@ def spectral_clustering(A, k, *, laplacian="symmetric", tau=None, normalize_rows
     if normalize_rows is None:
         normalize_rows = laplacian in ("symmetric", "regularized")
     if embedding is None:
-        V = spectral_embedding(A, k, laplacian=laplacian, tau=tau, normalize_rows=False,
-                               solver=solver, seed=rng)
+        V = spectral_embedding(
+            A,
+            k,
+            laplacian=laplacian,
+            tau=tau,
+            normalize_rows=False,
+            solver=solver,
+            seed=rng,
+        )
     else:
         V = check_array(embedding, "embedding")
         if V.shape[0] != n or V.shape[1] < k:
-            raise ValueError(f"embedding has shape {V.shape} but the graph has {n} nodes and "
-                             f"k={k}; pass spectral_embedding(A, m) with m >= {k}")
+            raise ValueError(
+                f"embedding has shape {V.shape} but the graph has {n} nodes and "
+                f"k={k}; pass spectral_embedding(A, m) with m >= {k}"
+            )
         V = V[:, :k]
     if normalize_rows:
         V = _normalize_rows(V)
@@ -374,13 +433,18 @@ def score(A, k, *, threshold=None, n_init=10, seed=None):
     n = A.shape[0]
     k = check_int(k, "k", low=2, high=n - 1, high_reason=f"n_nodes - 1 ({n - 1})")
     n_init = check_int(n_init, "n_init")
-    threshold = np.log(n) if threshold is None else check_float(threshold, "threshold",
-                                                                  low=1e-12)
+    threshold = (
+        np.log(n)
+        if threshold is None
+        else check_float(threshold, "threshold", low=1e-12)
+    )
     n_comp, _ = connected_components(A, directed=False)
     if n_comp > 1:
-        raise ValueError(f"A has {n_comp} connected components; SCORE divides by the leading "
-                         f"eigenvector, which is 0 off the largest component: pass the "
-                         f"giant component (e.g. load_polblogs(giant_component=True))")
+        raise ValueError(
+            f"A has {n_comp} connected components; SCORE divides by the leading "
+            f"eigenvector, which is 0 off the largest component: pass the "
+            f"giant component (e.g. load_polblogs(giant_component=True))"
+        )
     rng = check_random_state(seed)
     if n <= DENSE_MAX_NODES or k >= n - 1:
         vals, vecs = eigh(A.toarray())
@@ -434,8 +498,9 @@ def knn_graph(X, n_neighbors=10, *, sigma=None, working_memory=None):
     """
     X = check_array(X)
     n = X.shape[0]
-    n_neighbors = check_int(n_neighbors, "n_neighbors", high=n - 1,
-                            high_reason=f"n_samples - 1 ({n - 1})")
+    n_neighbors = check_int(
+        n_neighbors, "n_neighbors", high=n - 1, high_reason=f"n_samples - 1 ({n - 1})"
+    )
     if sigma is not None:
         sigma = check_float(sigma, "sigma", low=1e-300)
     rows = chunk_rows(n, X.shape[1], "sqeuclidean", working_memory)

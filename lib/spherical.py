@@ -5,6 +5,7 @@ tables with vector quantization" (``book/vector_quantization.ipynb``) measures
 reconstructions by their cosine, clusters directions with spherical k-means,
 and takes exact cosine nearest neighbours as the ground truth for search.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -46,8 +47,10 @@ def normalize_rows(X, *, out=None):
         norms = np.sqrt(np.einsum("ij,ij->i", block, block))
         if not np.all(norms > 0) or not np.all(np.isfinite(norms)):
             bad = start + int(np.flatnonzero(~(norms > 0) | ~np.isfinite(norms))[0])
-            raise ValueError(f"row {bad} of X has norm {norms[bad - start]}; cosine needs "
-                             f"finite non-zero rows, so drop or fix that row")
+            raise ValueError(
+                f"row {bad} of X has norm {norms[bad - start]}; cosine needs "
+                f"finite non-zero rows, so drop or fix that row"
+            )
         out[sl] = block / norms[:, None]
     return out
 
@@ -65,13 +68,16 @@ def cosine_similarities(X, Y):
 
     Examples
     --------
-    >>> cosine_similarities(np.array([[1.0, 0.0], [1.0, 1.0]]), np.array([[2.0, 0.0], [-1.0, 1.0]]))
+    >>> X = np.array([[1.0, 0.0], [1.0, 1.0]])
+    >>> cosine_similarities(X, np.array([[2.0, 0.0], [-1.0, 1.0]]))
     array([1., 0.])
     """
     X, Y = _check_table(X), _check_table(Y, "Y")
     if X.shape != Y.shape:
-        raise ValueError(f"X has shape {X.shape} but Y has shape {Y.shape}; pass two tables "
-                         f"of the same shape (row i of Y reconstructs row i of X)")
+        raise ValueError(
+            f"X has shape {X.shape} but Y has shape {Y.shape}; pass two tables "
+            f"of the same shape (row i of Y reconstructs row i of X)"
+        )
     out = np.empty(X.shape[0])
     for start in range(0, X.shape[0], CHUNK_SIZE):
         sl = slice(start, start + CHUNK_SIZE)
@@ -95,8 +101,17 @@ def mean_cosine_similarity(X, Y):
     return float(np.mean(cosine_similarities(X, Y)))
 
 
-def spherical_kmeans(X, k, *, init="k-means++", n_init=1, max_iter=300, tol=1e-4,
-                     seed=None, working_memory=None):
+def spherical_kmeans(
+    X,
+    k,
+    *,
+    init="k-means++",
+    n_init=1,
+    max_iter=300,
+    tol=1e-4,
+    seed=None,
+    working_memory=None,
+):
     """Cluster the directions of `X`: k-means for cosine similarity.
 
     Rows are scaled to unit length; each point goes to the centroid with the
@@ -111,7 +126,8 @@ def spherical_kmeans(X, k, *, init="k-means++", n_init=1, max_iter=300, tol=1e-4
     X : array-like of shape (n_samples, n_features)
         No row may be zero.
     k : int
-    init : {"k-means++", "greedy-k-means++", "random", "sample"} or array of shape (k, n_features)
+    init : {"k-means++", "greedy-k-means++", "random", "sample"} or ndarray
+        An array has shape (k, n_features).
         Seeding on the normalized rows; the result is re-normalized.
     n_init, max_iter, tol, seed, working_memory
         As in :func:`lib.kmeans`.
@@ -179,8 +195,11 @@ def _spherical_lloyd(X, C, max_iter, tol_abs, rows):
         used = _fill_empty(X, labels, costs, k)
         M = _update(X, used, k, "sqeuclidean")
         norms = np.linalg.norm(M, axis=1)
-        # A cluster whose unit vectors cancel out has no mean direction: keep its centroid.
-        C_new = np.where(norms[:, None] > 1e-12, M / np.maximum(norms, 1e-12)[:, None], C)
+        # A cluster whose unit vectors cancel out has no mean direction: keep its
+        # centroid.
+        C_new = np.where(
+            norms[:, None] > 1e-12, M / np.maximum(norms, 1e-12)[:, None], C
+        )
         shift = np.sum((C_new - C) ** 2)
         C = C_new
         new_labels, costs = step(C)
@@ -207,20 +226,23 @@ def cosine_knn(queries, X, k=10, *, chunk_size=None):
 
     Examples
     --------
-    >>> cosine_knn(np.array([[1.0, 0.0]]), np.array([[0.0, 1.0], [5.0, 1.0], [1.0, 1.0]]), k=2)
+    >>> database = np.array([[0.0, 1.0], [5.0, 1.0], [1.0, 1.0]])
+    >>> cosine_knn(np.array([[1.0, 0.0]]), database, k=2)
     array([[1, 2]])
     """
     Q = normalize_rows(check_array(queries, "queries"))
     X = _check_table(X)
     if X.shape[1] != Q.shape[1]:
-        raise ValueError(f"X has {X.shape[1]} features but queries have {Q.shape[1]}; "
-                         f"pass tables with the same number of features")
+        raise ValueError(
+            f"X has {X.shape[1]} features but queries have {Q.shape[1]}; "
+            f"pass tables with the same number of features"
+        )
     n = X.shape[0]
     k = check_int(k, "k", high=n, high_reason=f"the database size ({n})")
     rows = _check_chunk(chunk_size)
     sims = np.empty((len(Q), n))
     for start in range(0, n, rows):
-        sims[:, start:start + rows] = Q @ normalize_rows(X[start:start + rows]).T
+        sims[:, start : start + rows] = Q @ normalize_rows(X[start : start + rows]).T
     top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
     order = np.argsort(-np.take_along_axis(sims, top, 1), axis=1, kind="stable")
     return np.take_along_axis(top, order, 1)

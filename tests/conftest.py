@@ -1,4 +1,5 @@
 """Test-wide settings: offline data, a throw-away cache, headless plots."""
+
 import os
 import pathlib
 import tempfile

@@ -1,4 +1,5 @@
 """Tests for lib.choose_k: kneedle elbow, silhouette and gap statistic."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -53,13 +54,21 @@ def test_elbow_invariant_to_affine_rescaling():
     assert find_elbow(ks, v) == find_elbow(ks, 3 * v + 7) == 3
 
 
-@pytest.mark.parametrize("ks, values, kwargs, pattern", [
-    ([1, 2], [2.0, 1.0], {}, "at least 3 points"),
-    ([1, 2, 3], [2.0, 1.0], {}, "equal length"),
-    ([1, 3, 2], [3.0, 2.0, 1.0], {}, "strictly increasing"),
-    ([1, 2, 3], [3.0, np.nan, 1.0], {}, "finite"),
-    ([1, 2, 3], [3.0, 2.0, 1.0], {"curve": "knee"}, "curve='knee' is not supported"),
-])
+@pytest.mark.parametrize(
+    "ks, values, kwargs, pattern",
+    [
+        ([1, 2], [2.0, 1.0], {}, "at least 3 points"),
+        ([1, 2, 3], [2.0, 1.0], {}, "equal length"),
+        ([1, 3, 2], [3.0, 2.0, 1.0], {}, "strictly increasing"),
+        ([1, 2, 3], [3.0, np.nan, 1.0], {}, "finite"),
+        (
+            [1, 2, 3],
+            [3.0, 2.0, 1.0],
+            {"curve": "knee"},
+            "curve='knee' is not supported",
+        ),
+    ],
+)
 def test_elbow_bad_input(ks, values, kwargs, pattern):
     with pytest.raises(ValueError, match=pattern):
         find_elbow(ks, values, **kwargs)
@@ -71,7 +80,11 @@ from hypothesis.extra.numpy import arrays  # noqa: E402
 from sklearn.metrics import silhouette_samples as sk_samples  # noqa: E402
 from sklearn.metrics import silhouette_score as sk_score  # noqa: E402
 
-from lib.choose_k import gap_statistic, silhouette_samples, silhouette_score  # noqa: E402
+from lib.choose_k import (  # noqa: E402
+    gap_statistic,
+    silhouette_samples,
+    silhouette_score,
+)
 
 
 def test_silhouette_by_hand():
@@ -91,21 +104,32 @@ def test_silhouette_singleton_is_zero_like_sklearn():
 
 def test_silhouette_matches_sklearn_on_digits_to_1e10():
     from sklearn.datasets import load_digits
+
     X, y = load_digits(return_X_y=True)
     X = X[:900]
     y = y[:900]
     for metric in ("euclidean", "manhattan"):
         ours = silhouette_score(X, y, metric=metric, working_memory=0.5)
         assert abs(ours - sk_score(X, y, metric=metric)) < 1e-10
-        np.testing.assert_allclose(silhouette_samples(X, y, metric=metric),
-                                   sk_samples(X, y, metric=metric), rtol=0, atol=1e-10)
+        np.testing.assert_allclose(
+            silhouette_samples(X, y, metric=metric),
+            sk_samples(X, y, metric=metric),
+            rtol=0,
+            atol=1e-10,
+        )
 
 
 @settings(max_examples=40, deadline=None)
-@given(X=arrays(np.float64, st.tuples(st.integers(3, 40), st.integers(1, 4)),
-                elements=st.floats(-100, 100, allow_nan=False, width=32)),
-       k=st.integers(2, 5), seed=st.integers(0, 100),
-       wm=st.sampled_from([1e-4, 0.01, 64.0]))
+@given(
+    X=arrays(
+        np.float64,
+        st.tuples(st.integers(3, 40), st.integers(1, 4)),
+        elements=st.floats(-100, 100, allow_nan=False, width=32),
+    ),
+    k=st.integers(2, 5),
+    seed=st.integers(0, 100),
+    wm=st.sampled_from([1e-4, 0.01, 64.0]),
+)
 def test_silhouette_matches_sklearn_property(X, k, seed, wm):
     n = X.shape[0]
     labels = np.random.default_rng(seed).integers(0, min(k, n - 1), n)
@@ -127,12 +151,15 @@ def test_silhouette_labels_may_be_strings_or_any_ints():
     assert a == pytest.approx(b) and a == pytest.approx(sk_score(X, [0, 0, 1, 1]))
 
 
-@pytest.mark.parametrize("labels, exc, pattern", [
-    ([0, 0, 0, 0], ValueError, "got 1 clusters"),
-    ([0, 1, 2, 3], ValueError, "got 4 clusters"),
-    ([0, 1, 0], ValueError, "labels must have shape \\(4,\\)"),
-    ([0.5, 1.0, 0.5, 1.0], TypeError, "labels must be integers"),
-])
+@pytest.mark.parametrize(
+    "labels, exc, pattern",
+    [
+        ([0, 0, 0, 0], ValueError, "got 1 clusters"),
+        ([0, 1, 2, 3], ValueError, "got 4 clusters"),
+        ([0, 1, 0], ValueError, "labels must have shape \\(4,\\)"),
+        ([0.5, 1.0, 0.5, 1.0], TypeError, "labels must be integers"),
+    ],
+)
 def test_silhouette_bad_labels(labels, exc, pattern):
     with pytest.raises(exc, match=pattern):
         silhouette_score(np.arange(4.0).reshape(4, 1), labels)
@@ -167,16 +194,20 @@ def test_gap_finds_three_blobs_and_one_for_uniform():
 
 def test_gap_log_w_is_log_kmeans_inertia_and_reproducible():
     import lib
+
     X = _three_blobs(2)
     res = gap_statistic(X, [1, 2, 3], n_refs=3, n_init=2, seed=4)
     assert res.log_w[0] == pytest.approx(np.log(((X - X.mean(0)) ** 2).sum()))
-    assert res.log_w[2] <= np.log(lib.kmeans(X, 3, n_init=5, seed=0).inertia) + 1e-9 + 0.05
+    assert (
+        res.log_w[2] <= np.log(lib.kmeans(X, 3, n_init=5, seed=0).inertia) + 1e-9 + 0.05
+    )
     res2 = gap_statistic(X, [1, 2, 3], n_refs=3, n_init=2, seed=4)
     np.testing.assert_array_equal(res.gap, res2.gap)
 
 
 def test_gap_reference_sets_lie_in_the_bounding_box(monkeypatch):
     import sys
+
     km = sys.modules["lib.kmeans"]  # the module; lib.kmeans is the function
     X = _three_blobs(3)
     seen = []
@@ -185,6 +216,7 @@ def test_gap_reference_sets_lie_in_the_bounding_box(monkeypatch):
     def spy(Y, k, **kw):
         seen.append(np.array(Y))
         return real(Y, k, **kw)
+
     monkeypatch.setattr(km, "kmeans", spy)
     gap_statistic(X, [1, 2], n_refs=3, seed=0)
     refs = seen[2:]
@@ -194,15 +226,18 @@ def test_gap_reference_sets_lie_in_the_bounding_box(monkeypatch):
         assert (Y >= X.min(0)).all() and (Y <= X.max(0)).all()
 
 
-@pytest.mark.parametrize("ks, kwargs, exc, pattern", [
-    ([2, 1], {}, ValueError, "strictly increasing"),
-    ([0, 1], {}, ValueError, "between 1 and"),
-    ([1, 500], {}, ValueError, "between 1 and"),
-    ([1.0, 2.0], {}, TypeError, "ks must be"),
-    ([], {}, TypeError, "ks must be"),
-    ([1, 2], {"n_refs": 1}, ValueError, "n_refs=1"),
-    ([1, 2], {"n_init": 0}, ValueError, "n_init=0"),
-])
+@pytest.mark.parametrize(
+    "ks, kwargs, exc, pattern",
+    [
+        ([2, 1], {}, ValueError, "strictly increasing"),
+        ([0, 1], {}, ValueError, "between 1 and"),
+        ([1, 500], {}, ValueError, "between 1 and"),
+        ([1.0, 2.0], {}, TypeError, "ks must be"),
+        ([], {}, TypeError, "ks must be"),
+        ([1, 2], {"n_refs": 1}, ValueError, "n_refs=1"),
+        ([1, 2], {"n_init": 0}, ValueError, "n_init=0"),
+    ],
+)
 def test_gap_bad_input(ks, kwargs, exc, pattern):
     with pytest.raises(exc, match=pattern):
         gap_statistic(_three_blobs(), ks, **kwargs)

@@ -5,6 +5,7 @@ one that fails the test, so no test reaches the network by accident; the
 tests of downloads install fakes, and the no-network test points at a closed
 local port.
 """
+
 import dataclasses
 import gzip
 import hashlib
@@ -31,7 +32,8 @@ from lib.datasets import Graph, load_image, load_mnist, load_polblogs, make_embe
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 needs_shared = pytest.mark.skipif(
     not (SHARED / "polblogs" / "polblogs.gml").is_file(),
-    reason="offline copies in ../shared/data are missing")
+    reason="offline copies in ../shared/data are missing",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +41,9 @@ def forbid_network(monkeypatch):
     def downloader_for(url):
         def refuse(url, output_file, pooch_instance, check_only=False):
             raise AssertionError(f"a test tried to download {url}")
+
         return refuse
+
     monkeypatch.setattr(_fetch, "_downloader", downloader_for)
 
 
@@ -68,7 +72,9 @@ def fake_downloader(monkeypatch, content, fail_after=None):
                 f.write(content[:fail_after])
                 f.flush()
                 raise requests.exceptions.ConnectionError("connection reset")
+
         return download
+
     monkeypatch.setattr(_fetch, "_downloader", downloader_for)
     return calls
 
@@ -86,13 +92,15 @@ def register(monkeypatch, name, content, **kw):
 def idx_gz(array, magic_type=0x08):
     array = np.asarray(array, dtype=np.uint8)
     header = bytes([0, 0, magic_type, array.ndim]) + struct.pack(
-        f">{array.ndim}I", *array.shape)
+        f">{array.ndim}I", *array.shape
+    )
     return gzip.compress(header + array.tobytes())
 
 
 def leftovers(folder):
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                  if p.is_file())
+    return sorted(
+        p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()
+    )
 
 
 # --------------------------------------------------------------------- MNIST
@@ -105,8 +113,18 @@ def test_mnist_test_split_from_offline_copy(monkeypatch):
     assert images.shape == (10_000, 28, 28) and images.dtype == np.uint8
     assert labels.shape == (10_000,) and labels.dtype == np.int64
     assert labels[:5].tolist() == [7, 2, 1, 0, 4]
-    assert np.bincount(labels).tolist() == [980, 1135, 1032, 1010, 982, 892,
-                                            958, 1028, 974, 1009]
+    assert np.bincount(labels).tolist() == [
+        980,
+        1135,
+        1032,
+        1010,
+        982,
+        892,
+        958,
+        1028,
+        974,
+        1009,
+    ]
     assert images.max() == 255 and images.min() == 0
     assert images.flags.writeable
 
@@ -154,15 +172,17 @@ def _truncated_gzip(blob):
 
 
 CORRUPTIONS = {
-    "truncated gzip": (lambda: _truncated_gzip(idx_gz(np.zeros((5, 28, 28)))),
-                       "gzip"),
+    "truncated gzip": (lambda: _truncated_gzip(idx_gz(np.zeros((5, 28, 28)))), "gzip"),
     "not gzip": (lambda: b"hello, I am not an IDX file", "gzip"),
     "wrong magic": (lambda: idx_gz(np.zeros((5, 28, 28)), magic_type=0x0D), "magic"),
     "wrong dimensions": (lambda: idx_gz(np.zeros((5, 27, 28))), "dimensions"),
     "wrong count": (lambda: idx_gz(np.zeros((4, 28, 28))), "dimensions"),
-    "short data": (lambda: gzip.compress(
-        bytes([0, 0, 8, 3]) + struct.pack(">3I", 5, 28, 28) + b"\0" * 100),
-        "truncated"),
+    "short data": (
+        lambda: gzip.compress(
+            bytes([0, 0, 8, 3]) + struct.pack(">3I", 5, 28, 28) + b"\0" * 100
+        ),
+        "truncated",
+    ),
     "header only": (lambda: gzip.compress(b"\0\0\x08"), "header"),
 }
 
@@ -271,7 +291,9 @@ def test_download_killed_by_keyboard_interrupt_leaves_nothing(dirs, monkeypatch)
         def download(url, output_file, pooch_instance, check_only=False):
             Path(output_file).write_bytes(b"x" * 2500)
             raise KeyboardInterrupt
+
         return download
+
     monkeypatch.setattr(_fetch, "_downloader", downloader_for)
     with pytest.raises(KeyboardInterrupt):
         _fetch.fetch("a/b.bin")
@@ -282,8 +304,9 @@ def test_no_network_and_no_copy_says_where_to_put_it(dirs, monkeypatch):
     data, cache = dirs
     for name in datasets._MNIST["test"][:2]:  # discard port: nothing listens
         url = f"http://127.0.0.1:9/{name}"
-        monkeypatch.setitem(_fetch.FILES, name,
-                            dataclasses.replace(_fetch.FILES[name], urls=(url,)))
+        monkeypatch.setitem(
+            _fetch.FILES, name, dataclasses.replace(_fetch.FILES[name], urls=(url,))
+        )
     name = datasets._MNIST["test"][0]  # the first file load_mnist asks for
     url = f"http://127.0.0.1:9/{name}"
     monkeypatch.setattr(_fetch, "_downloader", lambda url: None)  # real HTTP
@@ -309,10 +332,15 @@ def make_zip(path, members):
 
 def test_archive_download_extracts_only_the_member(dirs, monkeypatch, tmp_path):
     _, cache = dirs
-    gml = b'graph [ node [ id 1 value 0 ] node [ id 2 value 1 ] edge [ source 1 target 2 ] ]'
+    gml = (
+        b"graph [ node [ id 1 value 0 ] node [ id 2 value 1 ] "
+        b"edge [ source 1 target 2 ] ]"
+    )
     register(monkeypatch, "polblogs/polblogs.gml", gml, member="polblogs.gml")
-    blob = make_zip(tmp_path / "src.zip",
-                    {"../evil": b"pwned", "polblogs.gml": gml, "README": b"hi"})
+    blob = make_zip(
+        tmp_path / "src.zip",
+        {"../evil": b"pwned", "polblogs.gml": gml, "README": b"hi"},
+    )
     fake_downloader(monkeypatch, blob)
     graph = load_polblogs()
     assert graph.n_nodes == 2 and graph.n_edges == 1
@@ -333,8 +361,9 @@ def test_archive_member_with_traversal_is_refused(dirs, monkeypatch, tmp_path):
     assert leftovers(cache) == []  # the bad archive is not kept either
 
 
-@pytest.mark.parametrize("name", ["../evil", "/etc/evil", "a/../../evil",
-                                  "C:/evil", "a\\..\\evil", ""])
+@pytest.mark.parametrize(
+    "name", ["../evil", "/etc/evil", "a/../../evil", "C:/evil", "a\\..\\evil", ""]
+)
 def test_unsafe_member_names(name):
     assert not _fetch._safe_member_name(name)
 
@@ -347,7 +376,9 @@ def test_safe_member_names(name):
 def test_archive_whose_member_has_wrong_hash(dirs, monkeypatch, tmp_path):
     _, cache = dirs
     register(monkeypatch, "polblogs/polblogs.gml", b"graph [ ]", member="polblogs.gml")
-    fake_downloader(monkeypatch, make_zip(tmp_path / "s.zip", {"polblogs.gml": b"graph [ x 1 ]"}))
+    fake_downloader(
+        monkeypatch, make_zip(tmp_path / "s.zip", {"polblogs.gml": b"graph [ x 1 ]"})
+    )
     with pytest.raises(HashMismatchError, match="polblogs"):
         _fetch.fetch("polblogs/polblogs.gml")
     assert leftovers(cache) == []
@@ -395,6 +426,7 @@ def test_polblogs_subsets(shared):
     giant = load_polblogs(giant_component=True)
     assert giant.n_nodes == 1222
     from scipy.sparse.csgraph import connected_components
+
     assert connected_components(giant.adjacency)[0] == 1
     assert load_polblogs(drop_isolated=True, giant_component=True).n_nodes == 1222
 
@@ -418,8 +450,9 @@ def test_gml_parser_is_tolerant(tmp_path):
         '# a comment\nCreator "me"\ngraph [\n directed 1\n'
         ' node [ id 10 label "a&#38;b" value 0 source "X,Y" ]\n'
         ' node [ id 20 label "c" value 1 ]\n node [ id 30 label "d" value 1 ]\n'
-        ' edge [ source 10 target 20 ]\n edge [ source 10 target 20 ]\n'
-        ' edge [ source 20 target 10 weight 2.5 ]\n edge [ source 30 target 30 ]\n]\n')
+        " edge [ source 10 target 20 ]\n edge [ source 10 target 20 ]\n"
+        " edge [ source 20 target 10 weight 2.5 ]\n edge [ source 30 target 30 ]\n]\n"
+    )
     graph = datasets._graph_from_gml(path)
     assert graph.n_nodes == 3 and graph.n_edges == 1
     assert graph.adjacency.toarray().tolist() == [[0, 1, 0], [1, 0, 0], [0, 0, 0]]
@@ -428,13 +461,16 @@ def test_gml_parser_is_tolerant(tmp_path):
     assert graph.labels.tolist() == [0, 1, 1]
 
 
-@pytest.mark.parametrize("text,words", [
-    ("graph [ node [ id 1 ]", "truncated"),
-    ("graph [ node [ id 1 ] ] ]", "unbalanced"),
-    ("graph [ edge [ source 1 target 2 ] ]", "not declared"),
-    ("graph [ node [ id 1 } ]", "cannot read"),
-    ("nothing 1", "no 'graph"),
-])
+@pytest.mark.parametrize(
+    "text,words",
+    [
+        ("graph [ node [ id 1 ]", "truncated"),
+        ("graph [ node [ id 1 ] ] ]", "unbalanced"),
+        ("graph [ edge [ source 1 target 2 ] ]", "not declared"),
+        ("graph [ node [ id 1 } ]", "cannot read"),
+        ("nothing 1", "no 'graph"),
+    ],
+)
 def test_gml_parser_errors_name_the_file(tmp_path, text, words):
     path = tmp_path / "bad.gml"
     path.write_text(text)
@@ -454,9 +490,9 @@ def test_named_images(name):
 
 def test_rgba_is_composited_on_white(tmp_path):
     rgba = np.zeros((2, 2, 4), dtype=np.uint8)
-    rgba[0, 0] = (255, 0, 0, 255)    # opaque red
-    rgba[0, 1] = (0, 0, 255, 0)      # fully transparent
-    rgba[1, 0] = (0, 0, 0, 128)      # half-transparent black
+    rgba[0, 0] = (255, 0, 0, 255)  # opaque red
+    rgba[0, 1] = (0, 0, 255, 0)  # fully transparent
+    rgba[1, 0] = (0, 0, 0, 128)  # half-transparent black
     Image.fromarray(rgba, "RGBA").save(tmp_path / "a.png")
     image = load_image(tmp_path / "a.png")
     assert image.shape == (2, 2, 3) and image.dtype == np.uint8
@@ -536,12 +572,15 @@ def test_embeddings_cluster_by_angle_with_heavy_tailed_norms():
 
 
 def test_embeddings_spread_zero_puts_rows_on_their_topic():
-    X, labels = make_embeddings(300, 8, n_topics=3, seed=1, spread=0.0,
-                                norm_sigma=0.0, return_labels=True)
+    X, labels = make_embeddings(
+        300, 8, n_topics=3, seed=1, spread=0.0, norm_sigma=0.0, return_labels=True
+    )
     np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1, rtol=1e-5)
     for t in range(3):
         rows = X[labels == t]
-        np.testing.assert_allclose(rows, np.broadcast_to(rows[0], rows.shape), atol=1e-6)
+        np.testing.assert_allclose(
+            rows, np.broadcast_to(rows[0], rows.shape), atol=1e-6
+        )
 
 
 def test_embeddings_scale_without_large_temporaries():
@@ -557,15 +596,18 @@ def test_embeddings_scale_without_large_temporaries():
     assert peak < X.nbytes + 8_000_000 + 32 * 2**20, peak
 
 
-@pytest.mark.parametrize("kwargs,error,words", [
-    ({"n": 0}, ValueError, "n=0"),
-    ({"d": 2.5}, TypeError, "d must be an integer"),
-    ({"n_topics": True}, TypeError, "n_topics"),
-    ({"seed": None}, TypeError, "seed=None"),
-    ({"seed": "abc"}, TypeError, "seed"),
-    ({"spread": -1.0}, ValueError, "spread"),
-    ({"norm_sigma": float("nan")}, ValueError, "norm_sigma"),
-])
+@pytest.mark.parametrize(
+    "kwargs,error,words",
+    [
+        ({"n": 0}, ValueError, "n=0"),
+        ({"d": 2.5}, TypeError, "d must be an integer"),
+        ({"n_topics": True}, TypeError, "n_topics"),
+        ({"seed": None}, TypeError, "seed=None"),
+        ({"seed": "abc"}, TypeError, "seed"),
+        ({"spread": -1.0}, ValueError, "spread"),
+        ({"norm_sigma": float("nan")}, ValueError, "norm_sigma"),
+    ],
+)
 def test_embeddings_validation(kwargs, error, words):
     args = {"n": 10, "d": 4, "n_topics": 2, "seed": 0} | kwargs
     with pytest.raises(error, match=words):
@@ -575,10 +617,18 @@ def test_embeddings_validation(kwargs, error, words):
 def test_importing_datasets_imports_nothing_heavy():
     import subprocess
     import sys
-    code = ("import sys, lib; before = set(sys.modules); import lib.datasets; "
-            "added = set(sys.modules) - before; "
-            "print(sorted(m for m in added if m.split('.')[0] in "
-            "('pooch', 'PIL', 'sklearn', 'requests', 'matplotlib')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                         text=True, check=True, cwd=Path(__file__).parents[1])
+
+    code = (
+        "import sys, lib; before = set(sys.modules); import lib.datasets; "
+        "added = set(sys.modules) - before; "
+        "print(sorted(m for m in added if m.split('.')[0] in "
+        "('pooch', 'PIL', 'sklearn', 'requests', 'matplotlib')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[1],
+    )
     assert out.stdout.strip() == "[]"

@@ -1,4 +1,8 @@
-"""Tests for lib.dbscan: DBSCAN from scratch against scikit-learn, and modified DBSCAN."""
+"""Tests for lib.dbscan.
+
+DBSCAN from scratch against scikit-learn, and modified DBSCAN.
+"""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -19,6 +23,7 @@ def _sklearn(X, eps, min_samples):
 
 
 # ---------------------------------------------------------------- by hand
+
 
 def test_core_border_noise_by_hand():
     # 0..3 on a line, spacing 1, eps=1, min_samples=3: 1 and 2 have three
@@ -48,6 +53,7 @@ def test_duplicates_count_towards_density():
 
 # ---------------------------------------------------------------- against scikit-learn
 
+
 @pytest.mark.parametrize("eps, min_samples", [(0.3, 5), (0.6, 10), (1.0, 3), (0.15, 4)])
 def test_agrees_with_sklearn_on_blobs_with_noise(eps, min_samples):
     X, _ = make_blobs(n_samples=600, centers=5, cluster_std=0.5, random_state=0)
@@ -63,9 +69,15 @@ def test_agrees_with_sklearn_on_blobs_with_noise(eps, min_samples):
 
 
 @settings(max_examples=40, deadline=None)
-@given(arrays(np.float64, st.tuples(st.integers(1, 60), st.integers(1, 3)),
-              elements=st.integers(0, 12).map(float)),
-       st.sampled_from([0.9, 1.0, 1.5, 2.0, 3.0]), st.integers(1, 6))
+@given(
+    arrays(
+        np.float64,
+        st.tuples(st.integers(1, 60), st.integers(1, 3)),
+        elements=st.integers(0, 12).map(float),
+    ),
+    st.sampled_from([0.9, 1.0, 1.5, 2.0, 3.0]),
+    st.integers(1, 6),
+)
 def test_agrees_with_sklearn_on_random_grids(X, eps, min_samples):
     # Integer grids put many pairs at distance exactly eps: the boundary rule matters.
     labels, core = dbscan(X, eps, min_samples)
@@ -85,7 +97,7 @@ def test_border_point_between_two_clusters_depends_on_order():
     labels, core = dbscan(X, eps=1.0, min_samples=4)
     assert not core[-1] and core[:-1].all()
     assert labels[-1] == labels[0]  # the left cluster is found first
-    order = np.r_[4:8, 0:4, 8]      # put the right group first
+    order = np.r_[4:8, 0:4, 8]  # put the right group first
     labels2, core2 = dbscan(X[order], eps=1.0, min_samples=4)
     assert labels2[-1] == labels2[0]  # now it joins the right group
     # Up to the border point the two clusterings are the same partition.
@@ -108,9 +120,14 @@ def test_permuting_the_data_keeps_cores_and_core_clusters():
 
 # ---------------------------------------------------------------- modified DBSCAN
 
+
 def test_modified_keeps_largest_and_reassigns_to_nearest_centroid():
-    X, _ = make_blobs(n_samples=[200, 150, 100, 12], centers=[[0, 0], [6, 0], [0, 6], [6, 6]],
-                      cluster_std=0.4, random_state=1)
+    X, _ = make_blobs(
+        n_samples=[200, 150, 100, 12],
+        centers=[[0, 0], [6, 0], [0, 6], [6, 6]],
+        cluster_std=0.4,
+        random_state=1,
+    )
     rng = np.random.default_rng(2)
     X = np.vstack([X, rng.uniform(-2, 8, size=(40, 2))])
     res = modified_dbscan(X, eps=0.5, min_samples=5, n_clusters=3)
@@ -129,12 +146,16 @@ def test_modified_keeps_largest_and_reassigns_to_nearest_centroid():
     assert adjusted_rand_score(res.dbscan_labels[~moved], res.labels[~moved]) == 1.0
     # Centroids are the means of the kept DBSCAN clusters.
     for j in range(3):
-        np.testing.assert_allclose(res.centroids[j], X[~moved & (res.labels == j)].mean(0))
+        np.testing.assert_allclose(
+            res.centroids[j], X[~moved & (res.labels == j)].mean(0)
+        )
 
 
 def test_modified_warns_when_too_few_clusters():
     X, _ = make_blobs(n_samples=200, centers=2, cluster_std=0.3, random_state=0)
-    with pytest.warns(UserWarning, match="found only 2 clusters, fewer than n_clusters=5"):
+    with pytest.warns(
+        UserWarning, match="found only 2 clusters, fewer than n_clusters=5"
+    ):
         res = modified_dbscan(X, eps=0.5, min_samples=5, n_clusters=5)
     assert res.labels.min() == 0 and res.labels.max() == 1
 
@@ -144,18 +165,33 @@ def test_modified_warns_when_too_few_clusters():
 X4 = np.array([[0.0], [1.0], [2.0], [3.0]])
 
 
-@pytest.mark.parametrize("call, exc, match", [
-    (lambda: dbscan(X4, 0.0), ValueError, "eps=0.0 must be positive"),
-    (lambda: dbscan(X4, -1.0), ValueError, "eps=-1.0 is invalid"),
-    (lambda: dbscan(X4, "1"), TypeError, "eps must be a real number"),
-    (lambda: dbscan(X4, 1.0, 0), ValueError, "min_samples=0 is too small"),
-    (lambda: dbscan(X4, 1.0, 2.5), TypeError, "min_samples must be an integer"),
-    (lambda: dbscan(X4.ravel(), 1.0), ValueError, "must be 2-D"),
-    (lambda: dbscan(np.array([[np.nan]]), 1.0), ValueError, "NaN"),
-    (lambda: modified_dbscan(X4, 1.0, 2, n_clusters=0), ValueError, "n_clusters=0 is too small"),
-    (lambda: modified_dbscan(X4, 1.0, 2, n_clusters=9), ValueError, "larger than the number of samples"),
-    (lambda: modified_dbscan(X4 * 10, 1.0, 2, n_clusters=2), ValueError, "found no cluster"),
-])
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (lambda: dbscan(X4, 0.0), ValueError, "eps=0.0 must be positive"),
+        (lambda: dbscan(X4, -1.0), ValueError, "eps=-1.0 is invalid"),
+        (lambda: dbscan(X4, "1"), TypeError, "eps must be a real number"),
+        (lambda: dbscan(X4, 1.0, 0), ValueError, "min_samples=0 is too small"),
+        (lambda: dbscan(X4, 1.0, 2.5), TypeError, "min_samples must be an integer"),
+        (lambda: dbscan(X4.ravel(), 1.0), ValueError, "must be 2-D"),
+        (lambda: dbscan(np.array([[np.nan]]), 1.0), ValueError, "NaN"),
+        (
+            lambda: modified_dbscan(X4, 1.0, 2, n_clusters=0),
+            ValueError,
+            "n_clusters=0 is too small",
+        ),
+        (
+            lambda: modified_dbscan(X4, 1.0, 2, n_clusters=9),
+            ValueError,
+            "larger than the number of samples",
+        ),
+        (
+            lambda: modified_dbscan(X4 * 10, 1.0, 2, n_clusters=2),
+            ValueError,
+            "found no cluster",
+        ),
+    ],
+)
 def test_bad_input_is_explained(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
@@ -176,7 +212,10 @@ def test_eps_from_knn_rejects_bad_input():
     from lib.dbscan import eps_from_knn
 
     X = np.zeros((4, 2)) + np.arange(4)[:, None]
-    with pytest.raises(ValueError, match=r"min_samples=4 is larger than the number of other samples \(3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"min_samples=4 is larger than the number of other samples \(3\)",
+    ):
         eps_from_knn(X, min_samples=4)
     with pytest.raises(ValueError, match=r"quantile=1.5 is larger than 1"):
         eps_from_knn(X, min_samples=1, quantile=1.5)

@@ -1,4 +1,5 @@
 """Tests for lib.deep: shapes, determinism, the clustering-loss step, lazy torch."""
+
 import subprocess
 import sys
 import textwrap
@@ -16,11 +17,12 @@ def _blobs(n_per=24, seed=0):
     rng = np.random.default_rng(seed)
     imgs = rng.uniform(0, 0.1, (3 * n_per, 28, 28))
     for kind in range(3):
-        imgs[kind * n_per:(kind + 1) * n_per, 4 + 8 * kind:8 + 8 * kind, 4:24] = 1.0
+        imgs[kind * n_per : (kind + 1) * n_per, 4 + 8 * kind : 8 + 8 * kind, 4:24] = 1.0
     return imgs.astype(np.float32), np.repeat(np.arange(3), n_per)
 
 
 # ---------------------------------------------------------------- the model
+
 
 def test_shapes_follow_the_architecture():
     model = deep.conv_autoencoder(seed=0)
@@ -62,11 +64,20 @@ def test_get_device():
 
 # ---------------------------------------------------------------- training
 
+
 def test_pretraining_lowers_the_reconstruction_error():
     imgs, _ = _blobs()
     model = deep.conv_autoencoder(seed=0)
-    hist, C = deep.train_autoencoder(model, imgs, pretrain_epochs=10, batch_size=16,
-                                     lr=3e-3, seed=0, device="cpu", progress=False)
+    hist, C = deep.train_autoencoder(
+        model,
+        imgs,
+        pretrain_epochs=10,
+        batch_size=16,
+        lr=3e-3,
+        seed=0,
+        device="cpu",
+        progress=False,
+    )
     assert C is None
     assert hist.stage == ["pretrain"] * 10
     assert hist.recon[-1] < 0.5 * hist.recon[0]
@@ -78,9 +89,17 @@ def test_training_is_deterministic_by_seed_on_cpu():
 
     def run(seed):
         model = deep.conv_autoencoder(seed=0)
-        hist, C = deep.train_autoencoder(model, imgs, k=3, pretrain_epochs=2,
-                                         joint_epochs=2, batch_size=8, seed=seed,
-                                         device="cpu", progress=False)
+        hist, C = deep.train_autoencoder(
+            model,
+            imgs,
+            k=3,
+            pretrain_epochs=2,
+            joint_epochs=2,
+            batch_size=8,
+            seed=seed,
+            device="cpu",
+            progress=False,
+        )
         return hist, C, deep.encode(model, imgs, device="cpu")
 
     h1, C1, Z1 = run(0)
@@ -95,15 +114,27 @@ def test_training_is_deterministic_by_seed_on_cpu():
 def test_joint_training_lowers_the_clustering_loss():
     imgs, _ = _blobs()
     model = deep.conv_autoencoder(seed=0)
-    hist, C = deep.train_autoencoder(model, imgs, k=3, pretrain_epochs=5, joint_epochs=5,
-                                     lam=0.1, batch_size=16, lr=3e-3, seed=0,
-                                     device="cpu", progress=False)
+    hist, C = deep.train_autoencoder(
+        model,
+        imgs,
+        k=3,
+        pretrain_epochs=5,
+        joint_epochs=5,
+        lam=0.1,
+        batch_size=16,
+        lr=3e-3,
+        seed=0,
+        device="cpu",
+        progress=False,
+    )
     assert hist.stage == ["pretrain"] * 5 + ["joint"] * 5 and C.shape == (3, 64)
     joint = slice(5, None)
     assert hist.cluster[-1] < hist.cluster[5]
-    np.testing.assert_allclose(hist.total[joint],
-                               np.array(hist.recon[joint]) + 0.1 * np.array(hist.cluster[joint]),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        hist.total[joint],
+        np.array(hist.recon[joint]) + 0.1 * np.array(hist.cluster[joint]),
+        rtol=1e-5,
+    )
     # The returned centroids are where the codes are: WCSS to them is small
     # compared with the spread of the codes.
     Z = deep.encode(model, imgs, device="cpu")
@@ -139,6 +170,7 @@ def test_clustering_loss_gradient_pulls_codes_to_their_centroid():
 
 # ---------------------------------------------------------------- UMAP and the pipeline
 
+
 def test_umap_embed_is_seeded():
     pytest.importorskip("umap")
     rng = np.random.default_rng(0)
@@ -148,16 +180,28 @@ def test_umap_embed_is_seeded():
     assert E1.shape == (80, 2)
     np.testing.assert_array_equal(E1, E2)
     short = deep.umap_embed(X, 2, n_neighbors=10, n_epochs=5, seed=0)
-    assert short.shape == (80, 2) and not np.allclose(short, E1)  # n_epochs reaches UMAP
+    # n_epochs reaches UMAP.
+    assert short.shape == (80, 2) and not np.allclose(short, E1)
 
 
 def test_pipeline_recovers_three_bars():
     pytest.importorskip("umap")
     from sklearn.metrics import adjusted_rand_score
+
     imgs, y = _blobs(n_per=30)
-    res = deep.n2d_pipeline(imgs, 3, seed=0, pretrain_epochs=8, joint_epochs=2,
-                            n_components=3, n_neighbors=10, batch_size=16, lr=3e-3,
-                            device="cpu", progress=False)
+    res = deep.n2d_pipeline(
+        imgs,
+        3,
+        seed=0,
+        pretrain_epochs=8,
+        joint_epochs=2,
+        n_components=3,
+        n_neighbors=10,
+        batch_size=16,
+        lr=3e-3,
+        device="cpu",
+        progress=False,
+    )
     assert res.embedding.shape == (90, 3)
     assert res.codes.shape == res.pretrained_codes.shape == (90, 64)
     assert len(res.history.stage) == 10
@@ -166,28 +210,40 @@ def test_pipeline_recovers_three_bars():
 
 # ---------------------------------------------------------------- bad input
 
-@pytest.mark.parametrize("images, err, match", [
-    ("digits.npy", TypeError, "images must be an array"),
-    (np.zeros((4, 27, 27)), ValueError, r"shape \(4, 27, 27\)"),
-    (np.full((2, 28, 28), 255.0), ValueError, "divide uint8-range floats by 255"),
-    (np.array([[["a"] * 28] * 28]), TypeError, "must hold numbers"),
-])
+
+@pytest.mark.parametrize(
+    "images, err, match",
+    [
+        ("digits.npy", TypeError, "images must be an array"),
+        (np.zeros((4, 27, 27)), ValueError, r"shape \(4, 27, 27\)"),
+        (np.full((2, 28, 28), 255.0), ValueError, "divide uint8-range floats by 255"),
+        (np.array([[["a"] * 28] * 28]), TypeError, "must hold numbers"),
+    ],
+)
 def test_bad_images(images, err, match):
     with pytest.raises(err, match=match):
         deep.encode(deep.conv_autoencoder(), images, device="cpu")
 
 
-@pytest.mark.parametrize("kwargs, err, match", [
-    ({"k": 0}, ValueError, "k=0 is too small"),
-    ({"k": 99}, ValueError, r"k=99 is larger than the number of images \(8\)"),
-    ({"pretrain_epochs": -1}, ValueError, "pretrain_epochs=-1"),
-    ({"lam": -0.5}, ValueError, "lam=-0.5"),
-    ({"batch_size": 2.5}, TypeError, "batch_size must be an integer"),
-])
+@pytest.mark.parametrize(
+    "kwargs, err, match",
+    [
+        ({"k": 0}, ValueError, "k=0 is too small"),
+        ({"k": 99}, ValueError, r"k=99 is larger than the number of images \(8\)"),
+        ({"pretrain_epochs": -1}, ValueError, "pretrain_epochs=-1"),
+        ({"lam": -0.5}, ValueError, "lam=-0.5"),
+        ({"batch_size": 2.5}, TypeError, "batch_size must be an integer"),
+    ],
+)
 def test_bad_training_arguments(kwargs, err, match):
     with pytest.raises(err, match=match):
-        deep.train_autoencoder(deep.conv_autoencoder(), np.zeros((8, 28, 28)),
-                               device="cpu", progress=False, **{"k": 3, **kwargs})
+        deep.train_autoencoder(
+            deep.conv_autoencoder(),
+            np.zeros((8, 28, 28)),
+            device="cpu",
+            progress=False,
+            **{"k": 3, **kwargs},
+        )
 
 
 def test_bad_channels():
@@ -219,8 +275,12 @@ HIDE = textwrap.dedent("""
 
 
 def _run_hidden(code):
-    return subprocess.run([sys.executable, "-c", HIDE + textwrap.dedent(code)],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", HIDE + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_import_lib_works_without_torch_and_umap():
@@ -251,9 +311,16 @@ def test_import_lib_works_without_torch_and_umap():
 
 
 def test_import_lib_does_not_import_torch():
-    out = subprocess.run([sys.executable, "-c",
-                          "import sys, lib, lib.deep; "
-                          "print('torch' in sys.modules, 'umap' in sys.modules)"],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, lib, lib.deep; "
+            "print('torch' in sys.modules, 'umap' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "False"]

@@ -39,7 +39,7 @@ def test_uint8_is_scaled_and_dtype_is_float32():
 
 def test_upright_centred_image_is_unchanged():
     im = np.zeros((1, 7, 7))
-    im[0, 1:6, 3] = 1.0          # vertical bar through the centre
+    im[0, 1:6, 3] = 1.0  # vertical bar through the centre
     np.testing.assert_allclose(deskew(im), im, atol=1e-12)
 
 
@@ -56,12 +56,15 @@ def test_each_image_is_deskewed_on_its_own():
     np.testing.assert_array_equal(both[1], deskew(b[None])[0])
 
 
-@pytest.mark.parametrize("bad, match", [
-    (np.zeros((28, 28)), r"shape \(28, 28\).*\(n, height, width\)"),
-    (np.zeros((2, 784)), r"shape \(2, 784\)"),
-    (np.full((1, 4, 4), np.nan), r"images.*NaN"),
-    (-np.ones((1, 4, 4)), r"negative pixel"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.zeros((28, 28)), r"shape \(28, 28\).*\(n, height, width\)"),
+        (np.zeros((2, 784)), r"shape \(2, 784\)"),
+        (np.full((1, 4, 4), np.nan), r"images.*NaN"),
+        (-np.ones((1, 4, 4)), r"negative pixel"),
+    ],
+)
 def test_bad_input_names_argument_and_fix(bad, match):
     with pytest.raises(ValueError, match=match):
         deskew(bad)
@@ -69,5 +72,7 @@ def test_bad_input_names_argument_and_fix(bad, match):
 
 @pytest.mark.parametrize("slope", [-0.5, 0.0, 0.3])
 def test_slant_is_the_columns_per_row_of_the_ink(slope):
-    np.testing.assert_allclose(slant(slanted_bar(slope=slope)[None]), [slope], atol=0.02)
+    np.testing.assert_allclose(
+        slant(slanted_bar(slope=slope)[None]), [slope], atol=0.02
+    )
     assert slant(np.zeros((1, 28, 28))).tolist() == [0.0]

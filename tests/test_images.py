@@ -1,4 +1,5 @@
 """Tests for lib.images: colour quantization, quality and size accounting."""
+
 import math
 
 import numpy as np
@@ -10,8 +11,17 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
 import lib
-from lib.images import (compressed_size, error_map, floyd_steinberg, lab_to_rgb, mse,
-                        psnr, quantize_image, reconstruct, rgb_to_lab)
+from lib.images import (
+    compressed_size,
+    error_map,
+    floyd_steinberg,
+    lab_to_rgb,
+    mse,
+    psnr,
+    quantize_image,
+    reconstruct,
+    rgb_to_lab,
+)
 
 
 def _blobs_image(seed=0, height=12, width=10):
@@ -24,6 +34,7 @@ def _blobs_image(seed=0, height=12, width=10):
 
 
 # ------------------------------------------------- brute-force L1 (k-medians) reference
+
 
 def _brute_assign_l1(X, C):
     labels = []
@@ -80,10 +91,13 @@ def test_kmedians_one_step_matches_brute_force(data):
     res = lib.kmeans(X, k, init=C0, metric="manhattan", max_iter=1, tol=0)
     labels0 = _brute_assign_l1(X.astype(float), C0)
     # Every initial centroid is a distinct data point, so no cluster starts empty.
-    np.testing.assert_allclose(res.history.centroids[1], _brute_update_l1(X.astype(float), labels0, k))
-    np.testing.assert_array_equal(res.labels, _brute_assign_l1(X.astype(float), res.centroids))
-    np.testing.assert_allclose(res.history.inertia[0],
-                               np.abs(X - C0[labels0]).sum())
+    np.testing.assert_allclose(
+        res.history.centroids[1], _brute_update_l1(X.astype(float), labels0, k)
+    )
+    np.testing.assert_array_equal(
+        res.labels, _brute_assign_l1(X.astype(float), res.centroids)
+    )
+    np.testing.assert_allclose(res.history.inertia[0], np.abs(X - C0[labels0]).sum())
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -125,6 +139,7 @@ def test_l1_assignment_is_chunked_and_vectorized():
 
 # ------------------------------------------------------------------ quantize_image
 
+
 @pytest.mark.parametrize("metric", ["sqeuclidean", "manhattan"])
 def test_recovers_three_colours(metric):
     img, truth = _blobs_image()
@@ -143,8 +158,9 @@ def test_agrees_with_sklearn_from_the_same_init():
     q = quantize_image(img, 5, init=C0, tol=0, max_iter=500)
     sk = KMeans(5, init=C0, n_init=1, tol=0, max_iter=500, algorithm="lloyd").fit(X)
     assert adjusted_rand_score(sk.labels_, q.labels.ravel()) == 1.0
-    np.testing.assert_allclose(np.sort(q.palette, axis=0), np.sort(sk.cluster_centers_, axis=0),
-                               atol=1e-8)
+    np.testing.assert_allclose(
+        np.sort(q.palette, axis=0), np.sort(sk.cluster_centers_, axis=0), atol=1e-8
+    )
 
 
 def test_palette_is_in_range_and_labels_match_it():
@@ -154,7 +170,8 @@ def test_palette_is_in_range_and_labels_match_it():
         q = quantize_image(img, 6, metric=metric, seed=1)
         assert q.palette.min() >= 0 and q.palette.max() <= 255
         np.testing.assert_array_equal(
-            q.labels.ravel(), lib.assign(img.reshape(-1, 3), q.palette, metric))
+            q.labels.ravel(), lib.assign(img.reshape(-1, 3), q.palette, metric)
+        )
 
 
 def test_subsample_fits_on_fewer_pixels_and_labels_every_pixel():
@@ -174,44 +191,71 @@ def test_reproducible_and_chunked_equals_unchunked():
     img, _ = _blobs_image(seed=4, height=20, width=20)
     for metric in ("sqeuclidean", "manhattan"):
         a = quantize_image(img, 4, metric=metric, seed=3, sample_size=150)
-        b = quantize_image(img, 4, metric=metric, seed=3, sample_size=150, working_memory=1e-4)
+        b = quantize_image(
+            img, 4, metric=metric, seed=3, sample_size=150, working_memory=1e-4
+        )
         np.testing.assert_array_equal(a.labels, b.labels)
         np.testing.assert_array_equal(a.palette, b.palette)
 
 
 def test_more_colours_never_hurt_much_and_k_equal_distinct_is_lossless():
-    img = np.array([[[0, 0, 0], [255, 0, 0]], [[0, 255, 0], [0, 0, 255]]], dtype=np.uint8)
+    img = np.array(
+        [[[0, 0, 0], [255, 0, 0]], [[0, 255, 0], [0, 0, 255]]], dtype=np.uint8
+    )
     q = quantize_image(img, 4, seed=0)
     np.testing.assert_array_equal(q.reconstruct(), img)
     assert psnr(img, q.reconstruct()) == math.inf
 
 
-@pytest.mark.parametrize("image, kwargs, exc, pattern", [
-    (np.zeros((4, 4)), {}, ValueError, r"shape \(height, width, 3\).*got shape \(4, 4\)"),
-    (np.zeros((4, 4, 4)), {}, ValueError, r"drop an alpha channel"),
-    (np.full((2, 2, 3), 300.0), {}, ValueError, r"outside \[0, 255\]"),
-    (np.full((2, 2, 3), -1.0), {}, ValueError, r"outside \[0, 255\]"),
-    (np.full((2, 2, 3), np.nan), {}, ValueError, r"NaN"),
-    ("china", {}, TypeError, r"load it first"),
-    (np.array([[["a"] * 3]]), {}, TypeError, r"real numbers"),
-    (None, {}, TypeError, r"got NoneType"),
-])
+@pytest.mark.parametrize(
+    "image, kwargs, exc, pattern",
+    [
+        (
+            np.zeros((4, 4)),
+            {},
+            ValueError,
+            r"shape \(height, width, 3\).*got shape \(4, 4\)",
+        ),
+        (np.zeros((4, 4, 4)), {}, ValueError, r"drop an alpha channel"),
+        (np.full((2, 2, 3), 300.0), {}, ValueError, r"outside \[0, 255\]"),
+        (np.full((2, 2, 3), -1.0), {}, ValueError, r"outside \[0, 255\]"),
+        (np.full((2, 2, 3), np.nan), {}, ValueError, r"NaN"),
+        ("china", {}, TypeError, r"load it first"),
+        (np.array([[["a"] * 3]]), {}, TypeError, r"real numbers"),
+        (None, {}, TypeError, r"got NoneType"),
+    ],
+)
 def test_bad_images_get_clear_messages(image, kwargs, exc, pattern):
     with pytest.raises(exc, match=pattern):
         quantize_image(image, 2, seed=0, **kwargs)
 
 
-@pytest.mark.parametrize("kwargs, exc, pattern", [
-    ({"k": 2.5}, TypeError, r"k must be an integer"),
-    ({"k": 0}, ValueError, r"k=0 is too small"),
-    ({"k": 5}, ValueError, r"only 2 distinct points, fewer than k=5"),
-    ({"k": 2, "metric": "cosine"}, ValueError, r"metric='cosine' is not supported"),
-    ({"k": 2, "sample_size": 0}, ValueError, r"sample_size=0 is too small"),
-    ({"k": 2, "sample_size": 1.5}, TypeError, r"sample_size must be an integer"),
-    ({"k": 3, "sample_size": 2}, ValueError, r"k=3 is larger than the number of pixels fitted on \(2\)"),
-    ({"k": 2, "sample_seed": -1, "sample_size": 3}, ValueError, r"sample_seed=-1 is negative"),
-    ({"k": 2, "init": "kmeans++"}, ValueError, r"init='kmeans\+\+' is not supported"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, pattern",
+    [
+        ({"k": 2.5}, TypeError, r"k must be an integer"),
+        ({"k": 0}, ValueError, r"k=0 is too small"),
+        ({"k": 5}, ValueError, r"only 2 distinct points, fewer than k=5"),
+        ({"k": 2, "metric": "cosine"}, ValueError, r"metric='cosine' is not supported"),
+        ({"k": 2, "sample_size": 0}, ValueError, r"sample_size=0 is too small"),
+        ({"k": 2, "sample_size": 1.5}, TypeError, r"sample_size must be an integer"),
+        (
+            {"k": 3, "sample_size": 2},
+            ValueError,
+            r"k=3 is larger than the number of pixels fitted on \(2\)",
+        ),
+        (
+            {"k": 2, "sample_seed": -1, "sample_size": 3},
+            ValueError,
+            r"sample_seed=-1 is negative",
+        ),
+        (
+            {"k": 2, "init": "kmeans++"},
+            ValueError,
+            r"init='kmeans\+\+' is not supported",
+        ),
+    ],
+)
 def test_bad_arguments_get_clear_messages(kwargs, exc, pattern):
     img = np.zeros((3, 3, 3), dtype=np.uint8)
     img[0] = 255
@@ -220,6 +264,7 @@ def test_bad_arguments_get_clear_messages(kwargs, exc, pattern):
 
 
 # --------------------------------------------------------------- quality and size
+
 
 def test_mse_psnr_and_error_map_by_hand():
     a = np.zeros((2, 2, 3), dtype=np.uint8)
@@ -234,14 +279,17 @@ def test_mse_psnr_and_error_map_by_hand():
 
 
 def test_quality_functions_reject_mismatched_shapes():
-    with pytest.raises(ValueError, match=r"original has shape \(2, 2, 3\) but reconstruction"):
+    with pytest.raises(
+        ValueError, match=r"original has shape \(2, 2, 3\) but reconstruction"
+    ):
         mse(np.zeros((2, 2, 3)), np.zeros((2, 3, 3)))
     with pytest.raises(ValueError, match=r"metric='l2' is not supported"):
         error_map(np.zeros((1, 1, 3)), np.zeros((1, 1, 3)), "l2")
 
 
-@pytest.mark.parametrize("k, bits", [(1, 0), (2, 1), (3, 2), (4, 2), (5, 3), (48, 6),
-                                     (256, 8), (257, 9)])
+@pytest.mark.parametrize(
+    "k, bits", [(1, 0), (2, 1), (3, 2), (4, 2), (5, 3), (48, 6), (256, 8), (257, 9)]
+)
 def test_index_bits_are_ceil_log2_k(k, bits):
     r = compressed_size(1000, k)
     assert r.index_bits == bits == (math.ceil(math.log2(k)) if k > 1 else 0)
@@ -261,13 +309,16 @@ def test_compressed_size_rejects_bad_input():
 
 
 def test_reconstruct_checks_labels_and_palette():
-    with pytest.raises(ValueError, match=r"labels must be integers in \[0, 2\).*labels - 1"):
+    with pytest.raises(
+        ValueError, match=r"labels must be integers in \[0, 2\).*labels - 1"
+    ):
         reconstruct(np.array([[1, 2]]), np.zeros((2, 3)))
     with pytest.raises(ValueError, match=r"palette must have shape \(k, 3\)"):
         reconstruct(np.array([[0]]), np.zeros((2, 4)))
 
 
 # ------------------------------------------------------------ colour space, dithering
+
 
 @settings(max_examples=50, deadline=None)
 @given(arrays(np.float64, (7, 3), elements=st.floats(0, 255)))
@@ -277,8 +328,12 @@ def test_lab_round_trip(rgb):
 
 def test_lab_reference_values():
     # sRGB red in CIELAB D65 is about (53.24, 80.09, 67.20) (Lindbloom's calculator).
-    np.testing.assert_allclose(rgb_to_lab(np.array([255, 0, 0])), [53.24, 80.09, 67.20], atol=0.02)
-    np.testing.assert_allclose(rgb_to_lab(np.array([128, 128, 128]))[1:], [0, 0], atol=1e-6)
+    np.testing.assert_allclose(
+        rgb_to_lab(np.array([255, 0, 0])), [53.24, 80.09, 67.20], atol=0.02
+    )
+    np.testing.assert_allclose(
+        rgb_to_lab(np.array([128, 128, 128]))[1:], [0, 0], atol=1e-6
+    )
 
 
 def test_floyd_steinberg_keeps_the_mean_and_exact_colours():

@@ -1,4 +1,5 @@
 """`import lib` stays light: no heavy or optional package is imported."""
+
 import subprocess
 import sys
 
@@ -8,8 +9,12 @@ HEAVY = ("torch", "umap", "sklearn", "PIL", "pooch", "matplotlib", "pandas", "tq
 
 
 def test_import_lib_pulls_in_nothing_heavy():
-    code = ("import sys, lib; print(','.join(m for m in %r if m in sys.modules))" % (HEAVY,))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    code = "import sys, lib; print(','.join(m for m in %r if m in sys.modules))" % (
+        HEAVY,
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "", f"import lib imported {out.stdout.strip()}"
 
 

@@ -1,4 +1,5 @@
 """Tests for lib.init: Gaussian, sampled, k-means++ and greedy k-means++ seeding."""
+
 import itertools
 
 import numpy as np
@@ -60,7 +61,10 @@ def test_kmeanspp_picks_with_probability_proportional_to_d2():
     seen = {}
     for s in range(n):
         C = init_centroids(X, 2, "k-means++", seed=s).ravel()
-        key = (int(np.flatnonzero(X.ravel() == C[0])[0]), int(np.flatnonzero(X.ravel() == C[1])[0]))
+        key = (
+            int(np.flatnonzero(X.ravel() == C[0])[0]),
+            int(np.flatnonzero(X.ravel() == C[1])[0]),
+        )
         seen[key] = seen.get(key, 0) + 1
     for key, p in expected.items():
         freq = seen.get(key, 0) / n
@@ -86,7 +90,8 @@ def test_greedy_with_one_trial_is_plain_kmeanspp():
     for s in range(5):
         np.testing.assert_array_equal(
             init_centroids(X, 6, "greedy-k-means++", n_local_trials=1, seed=s),
-            init_centroids(X, 6, "k-means++", seed=s))
+            init_centroids(X, 6, "k-means++", seed=s),
+        )
 
 
 def _blobs(seed=0, k=10):
@@ -97,8 +102,13 @@ def _blobs(seed=0, k=10):
 
 def test_greedy_lowers_the_potential_on_average():
     X = _blobs()
-    plain = [_potential(X, init_centroids(X, 10, "k-means++", seed=s)) for s in range(40)]
-    greedy = [_potential(X, init_centroids(X, 10, "greedy-k-means++", seed=s)) for s in range(40)]
+    plain = [
+        _potential(X, init_centroids(X, 10, "k-means++", seed=s)) for s in range(40)
+    ]
+    greedy = [
+        _potential(X, init_centroids(X, 10, "greedy-k-means++", seed=s))
+        for s in range(40)
+    ]
     assert np.mean(greedy) < 0.8 * np.mean(plain)
     assert np.std(greedy) < np.std(plain)
 
@@ -106,19 +116,26 @@ def test_greedy_lowers_the_potential_on_average():
 def test_greedy_matches_sklearn_kmeans_plusplus_in_distribution():
     # scikit-learn's kmeans_plusplus is greedy with 2 + floor(log k) trials.
     X = _blobs(1)
-    ours = [_potential(X, init_centroids(X, 10, "greedy-k-means++", seed=s)) for s in range(40)]
-    theirs = [_potential(X, kmeans_plusplus(X, 10, random_state=s)[0]) for s in range(40)]
+    ours = [
+        _potential(X, init_centroids(X, 10, "greedy-k-means++", seed=s))
+        for s in range(40)
+    ]
+    theirs = [
+        _potential(X, kmeans_plusplus(X, 10, random_state=s)[0]) for s in range(40)
+    ]
     assert np.median(ours) == pytest.approx(np.median(theirs), rel=0.25)
 
 
 def test_greedy_default_number_of_trials_is_two_plus_log_k(monkeypatch):
     import lib.init as init_mod
+
     seen = []
     real = init_mod._kmeans_plusplus
 
     def spy(X, k, rng, n_local_trials, metric):
         seen.append(n_local_trials)
         return real(X, k, rng, n_local_trials, metric)
+
     monkeypatch.setattr(init_mod, "_kmeans_plusplus", spy)
     X = np.random.default_rng(0).normal(size=(100, 2))
     for k in (1, 2, 3, 8, 20):
@@ -136,16 +153,22 @@ def test_greedy_keeps_the_best_candidate_by_hand():
 
 
 @settings(max_examples=40, deadline=None)
-@given(n=st.integers(2, 40), d=st.integers(1, 3), k=st.integers(1, 6),
-       seed=st.integers(0, 10_000),
-       init=st.sampled_from(["k-means++", "greedy-k-means++", "sample", "random"]),
-       metric=st.sampled_from(["sqeuclidean", "manhattan"]))
+@given(
+    n=st.integers(2, 40),
+    d=st.integers(1, 3),
+    k=st.integers(1, 6),
+    seed=st.integers(0, 10_000),
+    init=st.sampled_from(["k-means++", "greedy-k-means++", "sample", "random"]),
+    metric=st.sampled_from(["sqeuclidean", "manhattan"]),
+)
 def test_init_properties(n, d, k, seed, init, metric):
     X = np.random.default_rng(seed).integers(0, 4, size=(n, d)).astype(float)
     k = min(k, count_distinct(X))
     C = init_centroids(X, k, init, metric=metric, seed=seed)
     assert C.shape == (k, d) and np.isfinite(C).all()
-    np.testing.assert_array_equal(C, init_centroids(X, k, init, metric=metric, seed=seed))
+    np.testing.assert_array_equal(
+        C, init_centroids(X, k, init, metric=metric, seed=seed)
+    )
     if init != "random":
         assert _rows_of(C, X) and len(np.unique(C, axis=0)) == k
 
@@ -154,20 +177,29 @@ def test_count_distinct():
     X = np.array([[0.0, 1.0], [0.0, 1.0], [2.0, 3.0], [0.0, 1.0]])
     assert count_distinct(X) == 2
     assert count_distinct(np.repeat(X, 50_000, axis=0)) == 2
-    assert count_distinct(np.repeat(X, 50_000, axis=0), at_least=3) == 2  # scans everything
+    # Scans everything.
+    assert count_distinct(np.repeat(X, 50_000, axis=0), at_least=3) == 2
     assert count_distinct(np.arange(100.0).reshape(-1, 1), at_least=3) >= 3
 
 
 # ---------------------------------------------------------------- bad input
 
 
-@pytest.mark.parametrize("args, kwargs, exc, pattern", [
-    ((np.zeros((3, 2)), 4), {}, ValueError, "k=4 is larger"),
-    ((np.zeros((3, 2)), 0), {}, ValueError, "k=0"),
-    ((np.zeros((3, 2)), 2, "kmeans++"), {}, ValueError, "init='kmeans\\+\\+' is not supported"),
-    ((np.zeros((3, 2)), 2), {"seed": -1}, ValueError, "seed=-1"),
-    ((np.zeros(3), 2), {}, ValueError, "2-D"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, exc, pattern",
+    [
+        ((np.zeros((3, 2)), 4), {}, ValueError, "k=4 is larger"),
+        ((np.zeros((3, 2)), 0), {}, ValueError, "k=0"),
+        (
+            (np.zeros((3, 2)), 2, "kmeans++"),
+            {},
+            ValueError,
+            "init='kmeans\\+\\+' is not supported",
+        ),
+        ((np.zeros((3, 2)), 2), {"seed": -1}, ValueError, "seed=-1"),
+        ((np.zeros(3), 2), {}, ValueError, "2-D"),
+    ],
+)
 def test_bad_input_gets_a_clear_message(args, kwargs, exc, pattern):
     with pytest.raises(exc, match=pattern):
         init_centroids(*args, **kwargs)

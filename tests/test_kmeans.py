@@ -1,4 +1,5 @@
 """Tests for lib.kmeans, lib.assign and the initializations."""
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -37,7 +38,8 @@ def test_one_lloyd_step_by_hand():
 
 
 def test_kmedians_uses_the_median():
-    # The outlier 100 joins the left cluster; its median stays at 2 (the mean would be 21.2).
+    # The outlier 100 joins the left cluster; its median stays at 2 (the mean would
+    # be 21.2).
     X = np.array([[0.0], [1.0], [2.0], [3.0], [100.0], [200.0], [201.0], [202.0]])
     res = lib.kmeans(X, 2, init=np.array([[1.0], [201.0]]), metric="manhattan")
     assert sorted(res.centroids.ravel().tolist()) == [2.0, 201.0]
@@ -45,7 +47,9 @@ def test_kmedians_uses_the_median():
 
 
 def test_uint8_pixels_do_not_overflow():
-    X = np.array([[255, 255, 255], [0, 0, 0], [250, 250, 250], [5, 5, 5]], dtype=np.uint8)
+    X = np.array(
+        [[255, 255, 255], [0, 0, 0], [250, 250, 250], [5, 5, 5]], dtype=np.uint8
+    )
     res = lib.kmeans(X, 2, init=np.array([[255.0] * 3, [0.0] * 3]))
     assert res.centroids.dtype == np.float64
     np.testing.assert_allclose(sorted(res.centroids[:, 0]), [2.5, 252.5])
@@ -68,7 +72,9 @@ def test_empty_cluster_is_relocated_not_nan():
     # The third centroid is far from everything, so its cluster starts empty.
     res = lib.kmeans(X, 3, init=np.array([[0.0], [10.0], [1000.0]]), tol=0)
     assert np.isfinite(res.centroids).all()
-    assert not np.any(np.all(res.centroids == 0, axis=1) & (np.bincount(res.labels, minlength=3) == 0))
+    assert not np.any(
+        np.all(res.centroids == 0, axis=1) & (np.bincount(res.labels, minlength=3) == 0)
+    )
     assert np.bincount(res.labels, minlength=3).min() >= 1
     assert np.all(np.diff(res.history.inertia) <= 1e-12)
 
@@ -81,7 +87,9 @@ def test_n_init_keeps_the_best_run():
     assert best.inertia <= max(singles) + 1e-9  # sanity
     g = np.random.default_rng(7)
     runs = [lib.kmeans(X, 5, init="random", seed=g).inertia for _ in range(4)]
-    assert lib.kmeans(X, 5, init="random", n_init=4, seed=7).inertia == pytest.approx(min(runs))
+    assert lib.kmeans(X, 5, init="random", n_init=4, seed=7).inertia == pytest.approx(
+        min(runs)
+    )
 
 
 @pytest.mark.parametrize("init", ["k-means++", "greedy-k-means++", "random", "sample"])
@@ -116,7 +124,8 @@ def test_labels_match_returned_centroids_even_at_max_iter():
     np.testing.assert_array_equal(res.labels, lib.assign(X, res.centroids))
 
 
-# ---------------------------------------------------------------- agreement with scikit-learn
+# ------------------------------------------------- agreement with scikit-learn
+
 
 @pytest.mark.parametrize("shape,k", [((2000, 2), 5), ((1000, 20), 8), ((3000, 3), 16)])
 def test_agrees_with_sklearn_lloyd_from_same_init(shape, k):
@@ -137,7 +146,8 @@ def test_agrees_with_sklearn_lloyd_from_same_init(shape, k):
 # which is where k-means implementations go wrong.
 finite = st.integers(-800, 800).map(lambda v: v / 8)
 datasets = st.integers(5, 40).flatmap(
-    lambda n: arrays(np.float64, (n, 2), elements=finite))
+    lambda n: arrays(np.float64, (n, 2), elements=finite)
+)
 
 
 def test_kmeanspp_survives_underflowing_distances():
@@ -153,8 +163,12 @@ def _setup(X, k):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(X=datasets, k=st.integers(1, 5), seed=st.integers(0, 2**16),
-       metric=st.sampled_from(["sqeuclidean", "manhattan"]))
+@given(
+    X=datasets,
+    k=st.integers(1, 5),
+    seed=st.integers(0, 2**16),
+    metric=st.sampled_from(["sqeuclidean", "manhattan"]),
+)
 def test_properties_of_every_run(X, k, seed, metric):
     k = _setup(X, k)
     res = lib.kmeans(X, k, seed=seed, metric=metric, tol=0)
@@ -171,13 +185,18 @@ def test_properties_of_every_run(X, k, seed, metric):
         for j in range(k):
             members = X[res.labels == j]
             if len(members):
-                centre = np.median(members, 0) if metric == "manhattan" else members.mean(0)
+                centre = (
+                    np.median(members, 0) if metric == "manhattan" else members.mean(0)
+                )
                 if metric == "manhattan":
                     # Any point of the median set is optimal; check the L1 cost instead.
-                    assert np.abs(members - res.centroids[j]).sum() <= \
-                        np.abs(members - centre).sum() + 1e-9 * (1 + np.abs(members).sum())
+                    assert np.abs(members - res.centroids[j]).sum() <= np.abs(
+                        members - centre
+                    ).sum() + 1e-9 * (1 + np.abs(members).sum())
                 else:
-                    np.testing.assert_allclose(res.centroids[j], centre, atol=1e-9 * (1 + np.abs(centre).max()))
+                    np.testing.assert_allclose(
+                        res.centroids[j], centre, atol=1e-9 * (1 + np.abs(centre).max())
+                    )
     # The same seed gives the same result.
     again = lib.kmeans(X, k, seed=seed, metric=metric, tol=0)
     np.testing.assert_array_equal(res.labels, again.labels)
@@ -185,9 +204,12 @@ def test_properties_of_every_run(X, k, seed, metric):
 
 
 @settings(max_examples=40, deadline=None)
-@given(X=datasets, C=arrays(np.float64, (3, 2), elements=finite),
-       metric=st.sampled_from(["sqeuclidean", "manhattan"]),
-       wm=st.floats(1e-5, 1e-3))
+@given(
+    X=datasets,
+    C=arrays(np.float64, (3, 2), elements=finite),
+    metric=st.sampled_from(["sqeuclidean", "manhattan"]),
+    wm=st.floats(1e-5, 1e-3),
+)
 def test_chunked_equals_unchunked(X, C, metric, wm):
     # A tiny working memory forces one-row chunks.
     a, da = lib.assign(X, C, metric, return_distances=True)
@@ -208,8 +230,10 @@ def test_chunked_kmeans_equals_unchunked():
 def test_assign_matches_brute_force_l1_and_l2():
     rng = np.random.default_rng(9)
     X, C = rng.normal(size=(200, 3)), rng.normal(size=(6, 3))
-    for metric, dist in [("sqeuclidean", lambda x, c: np.sum((x - c) ** 2)),
-                         ("manhattan", lambda x, c: np.sum(np.abs(x - c)))]:
+    for metric, dist in [
+        ("sqeuclidean", lambda x, c: np.sum((x - c) ** 2)),
+        ("manhattan", lambda x, c: np.sum(np.abs(x - c))),
+    ]:
         brute = [int(np.argmin([dist(x, c) for c in C])) for x in X]
         assert lib.assign(X, C, metric).tolist() == brute
 
@@ -219,26 +243,72 @@ def test_assign_matches_brute_force_l1_and_l2():
 X_OK = np.arange(20.0).reshape(10, 2)
 
 
-@pytest.mark.parametrize("kwargs,exc,pattern", [
-    (dict(X=np.arange(5.0), k=2), ValueError, r"X must be 2-D.*shape \(5,\).*reshape"),
-    (dict(X=np.empty((0, 2)), k=2), ValueError, r"X is empty.*\(0, 2\)"),
-    (dict(X=np.array([[1.0, np.nan], [2.0, 3.0]]), k=1), ValueError, r"NaN or infinity.*row 0, column 1"),
-    (dict(X=np.array([[1.0, np.inf], [2.0, 3.0]]), k=1), ValueError, r"NaN or infinity"),
-    (dict(X="abc", k=1), TypeError, r"X must be a 2-D array"),
-    (dict(X=np.array([["a", "b"]]), k=1), TypeError, r"X must hold numbers"),
-    (dict(X=X_OK, k=0), ValueError, r"k=0 is too small; choose k >= 1"),
-    (dict(X=X_OK, k=2.5), TypeError, r"k must be an integer, got 2.5"),
-    (dict(X=X_OK, k="3"), TypeError, r"k must be an integer"),
-    (dict(X=X_OK, k=12), ValueError, r"k=12 is larger than the number of samples \(10\); choose k <= 10"),
-    (dict(X=X_OK, k=2, init=np.zeros((3, 2))), ValueError, r"init has shape \(3, 2\).*\(2, 2\)"),
-    (dict(X=X_OK, k=2, init="kmeans++"), ValueError, r"init='kmeans\+\+' is not supported; choose one of"),
-    (dict(X=X_OK, k=2, metric="cosine"), ValueError, r"metric='cosine' is not supported; choose one of 'sqeuclidean', 'manhattan'"),
-    (dict(X=X_OK, k=2, max_iter=0), ValueError, r"max_iter=0 is too small; choose max_iter >= 1"),
-    (dict(X=X_OK, k=2, tol=-1.0), ValueError, r"tol=-1.0 is invalid; choose a finite tol >= 0"),
-    (dict(X=X_OK, k=2, seed="zero"), TypeError, r"seed must be None, an int or a np.random.Generator, got 'zero'"),
-    (dict(X=X_OK, k=2, seed=1.5), TypeError, r"seed must be None"),
-    (dict(X=X_OK, k=2, n_init=0), ValueError, r"n_init=0 is too small"),
-])
+@pytest.mark.parametrize(
+    "kwargs,exc,pattern",
+    [
+        (
+            dict(X=np.arange(5.0), k=2),
+            ValueError,
+            r"X must be 2-D.*shape \(5,\).*reshape",
+        ),
+        (dict(X=np.empty((0, 2)), k=2), ValueError, r"X is empty.*\(0, 2\)"),
+        (
+            dict(X=np.array([[1.0, np.nan], [2.0, 3.0]]), k=1),
+            ValueError,
+            r"NaN or infinity.*row 0, column 1",
+        ),
+        (
+            dict(X=np.array([[1.0, np.inf], [2.0, 3.0]]), k=1),
+            ValueError,
+            r"NaN or infinity",
+        ),
+        (dict(X="abc", k=1), TypeError, r"X must be a 2-D array"),
+        (dict(X=np.array([["a", "b"]]), k=1), TypeError, r"X must hold numbers"),
+        (dict(X=X_OK, k=0), ValueError, r"k=0 is too small; choose k >= 1"),
+        (dict(X=X_OK, k=2.5), TypeError, r"k must be an integer, got 2.5"),
+        (dict(X=X_OK, k="3"), TypeError, r"k must be an integer"),
+        (
+            dict(X=X_OK, k=12),
+            ValueError,
+            r"k=12 is larger than the number of samples \(10\); choose k <= 10",
+        ),
+        (
+            dict(X=X_OK, k=2, init=np.zeros((3, 2))),
+            ValueError,
+            r"init has shape \(3, 2\).*\(2, 2\)",
+        ),
+        (
+            dict(X=X_OK, k=2, init="kmeans++"),
+            ValueError,
+            r"init='kmeans\+\+' is not supported; choose one of",
+        ),
+        (
+            dict(X=X_OK, k=2, metric="cosine"),
+            ValueError,
+            (
+                r"metric='cosine' is not supported; "
+                r"choose one of 'sqeuclidean', 'manhattan'"
+            ),
+        ),
+        (
+            dict(X=X_OK, k=2, max_iter=0),
+            ValueError,
+            r"max_iter=0 is too small; choose max_iter >= 1",
+        ),
+        (
+            dict(X=X_OK, k=2, tol=-1.0),
+            ValueError,
+            r"tol=-1.0 is invalid; choose a finite tol >= 0",
+        ),
+        (
+            dict(X=X_OK, k=2, seed="zero"),
+            TypeError,
+            r"seed must be None, an int or a np.random.Generator, got 'zero'",
+        ),
+        (dict(X=X_OK, k=2, seed=1.5), TypeError, r"seed must be None"),
+        (dict(X=X_OK, k=2, n_init=0), ValueError, r"n_init=0 is too small"),
+    ],
+)
 def test_bad_input_gets_a_clear_message(kwargs, exc, pattern):
     X = kwargs.pop("X")
     k = kwargs.pop("k")
@@ -253,11 +323,21 @@ def test_assign_rejects_mismatched_features():
 
 def test_packed_scores_equal_scores():
     # [x, 1] @ [-2 C^T ; ||c||^2] is the score ||c||^2 - 2 x.c in one product.
-    from lib.distances import _packed_centroids, _packed_scores, _scores_chunk, _sq_norms
+    from lib.distances import (
+        _packed_centroids,
+        _packed_scores,
+        _scores_chunk,
+        _sq_norms,
+    )
+
     rng = np.random.default_rng(3)
     X, C = rng.normal(size=(50, 3)), rng.normal(size=(8, 3))
-    np.testing.assert_allclose(_packed_scores(X, _packed_centroids(C, _sq_norms(C))),
-                               _scores_chunk(X, C, "sqeuclidean"), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        _packed_scores(X, _packed_centroids(C, _sq_norms(C))),
+        _scores_chunk(X, C, "sqeuclidean"),
+        rtol=0,
+        atol=1e-12,
+    )
 
 
 @pytest.mark.parametrize("metric", ["sqeuclidean", "manhattan"])
@@ -269,8 +349,9 @@ def test_point_costs_total_is_their_sum(metric, rows):
     labels = rng.integers(0, 5, size=60)
     each = point_costs(X, C, labels, metric, rows)
     assert each.shape == (60,)
-    assert point_costs(X, C, labels, metric, rows, total=True) == pytest.approx(each.sum(),
-                                                                               rel=1e-12)
+    assert point_costs(X, C, labels, metric, rows, total=True) == pytest.approx(
+        each.sum(), rel=1e-12
+    )
 
 
 @pytest.mark.slow
@@ -279,6 +360,7 @@ def test_ten_million_pixels_k256_in_bounded_memory():
     # distance matrix would be 10e6 * 256 * 8 bytes = 20 GB; the chunked loop
     # needs X as float64 (240 MB) and a few per-point vectors, no (n, k) block.
     import tracemalloc
+
     rng = np.random.default_rng(0)
     n, k = 10_000_000, 256
     X = rng.integers(0, 256, size=(n, 3), dtype=np.uint8)
@@ -295,11 +377,17 @@ def test_ten_million_pixels_k256_in_bounded_memory():
 
 # ------------------------------------------------- the compiled loop for few features
 
+
 def _without_loop(monkeypatch):
     import importlib
 
-    for name in ("lib.distances", "lib.kmeans"):  # lib.kmeans the module, not the function
-        monkeypatch.setattr(importlib.import_module(name), "_compiled", lambda name: None)
+    for name in (
+        "lib.distances",
+        "lib.kmeans",
+    ):  # lib.kmeans the module, not the function
+        monkeypatch.setattr(
+            importlib.import_module(name), "_compiled", lambda name: None
+        )
 
 
 @pytest.mark.parametrize("d, k", [(1, 1), (2, 5), (3, 48), (8, 3), (8, 64)])
@@ -318,14 +406,18 @@ def test_compiled_loop_equals_matrix_product_path(monkeypatch, d, k):
 @pytest.mark.parametrize("d, used", [(3, True), (8, True), (9, False)])
 def test_compiled_loop_is_used_only_for_few_features(monkeypatch, d, used):
     from lib import _loops, distances
+
     calls = []
 
     def spy(*args):
         calls.append(len(args[0]))
         return _loops.nearest_few_features(*args)
 
-    monkeypatch.setattr(distances, "_compiled",
-                        lambda name: spy if name == "nearest_few_features" else None)
+    monkeypatch.setattr(
+        distances,
+        "_compiled",
+        lambda name: spy if name == "nearest_few_features" else None,
+    )
     X = np.random.default_rng(0).normal(size=(500, d))
     lib.assign(X, X[:4])
     assert (sum(calls) == 500) if used else not calls
@@ -335,13 +427,17 @@ def test_compiled_loop_falls_back_without_numba(monkeypatch):
     import sys
 
     from lib import distances
-    monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` now raises ImportError
+
+    # `import numba` now raises ImportError.
+    monkeypatch.setitem(sys.modules, "numba", None)
     monkeypatch.delitem(sys.modules, "lib._loops", raising=False)
     monkeypatch.delattr(lib, "_loops", raising=False)
     assert distances._compiled("nearest_few_features") is None
     X = np.array([[0.0, 0.0], [9.0, 9.0], [1.0, 0.0]])
     assert lib.assign(X, np.array([[0.0, 0.0], [10.0, 10.0]])).tolist() == [0, 1, 0]
-    np.testing.assert_allclose(lib.kmeans(X, 2, init=X[:2]).centroids, [[0.5, 0.0], [9.0, 9.0]])
+    np.testing.assert_allclose(
+        lib.kmeans(X, 2, init=X[:2]).centroids, [[0.5, 0.0], [9.0, 9.0]]
+    )
 
 
 def test_kmeans_on_pixels_is_the_same_with_and_without_the_loop(monkeypatch):
@@ -358,17 +454,23 @@ def test_kmeans_on_pixels_is_the_same_with_and_without_the_loop(monkeypatch):
 @pytest.mark.parametrize("d", [1, 3, 784])
 def test_compiled_cluster_sums_equal_sparse_sums(monkeypatch, d):
     from lib.kmeans import _update
+
     rng = np.random.default_rng(d)
     X, labels = rng.normal(size=(2000, d)), rng.integers(0, 7, size=2000)
     C = _update(X, labels, 7, "sqeuclidean")
     _without_loop(monkeypatch)
-    np.testing.assert_allclose(C, _update(X, labels, 7, "sqeuclidean"), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(C[3], X[labels == 3].mean(axis=0), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        C, _update(X, labels, 7, "sqeuclidean"), rtol=1e-12, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        C[3], X[labels == 3].mean(axis=0), rtol=1e-12, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("bad", [-1, 7])
 def test_compiled_cluster_sums_refuse_labels_out_of_range(bad):
     from lib._loops import cluster_sums
+
     labels = np.array([0, bad, 1])
     with pytest.raises(ValueError, match="outside 0..k-1"):
         cluster_sums(np.ones((3, 2)), labels, 7)
@@ -379,6 +481,7 @@ def test_cluster_sums_round_the_same_whatever_the_thread_count(monkeypatch):
     # (and every centroid after them) are bit-identical on every machine.
     from lib import distances
     from lib.kmeans import _cluster_sums
+
     rng = np.random.default_rng(11)
     X, labels = rng.normal(size=(50_000, 5)), rng.integers(0, 9, size=50_000)
     sums = _cluster_sums(X, labels, 9)

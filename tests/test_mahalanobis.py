@@ -1,4 +1,5 @@
 """Tests for lib.mahalanobis: direct Mahalanobis assignment and k-means."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -8,8 +9,12 @@ from sklearn.metrics import adjusted_rand_score
 
 import lib
 from lib.init import init_centroids
-from lib.mahalanobis import (mahalanobis_assign, mahalanobis_distances, mahalanobis_kmeans,
-                             sqrtm_spd)
+from lib.mahalanobis import (
+    mahalanobis_assign,
+    mahalanobis_distances,
+    mahalanobis_kmeans,
+    sqrtm_spd,
+)
 
 
 def random_spd(rng, d):
@@ -28,8 +33,11 @@ def test_counterexample_differs_from_euclidean():
 def test_distances_match_scipy():
     rng = np.random.default_rng(1)
     X, C, S = rng.normal(size=(50, 4)), rng.normal(size=(6, 4)), random_spd(rng, 4)
-    np.testing.assert_allclose(mahalanobis_distances(X, C, S),
-                               cdist(X, C, "mahalanobis", VI=S) ** 2, rtol=1e-10)
+    np.testing.assert_allclose(
+        mahalanobis_distances(X, C, S),
+        cdist(X, C, "mahalanobis", VI=S) ** 2,
+        rtol=1e-10,
+    )
 
 
 def test_identity_sigma_is_euclidean():
@@ -46,12 +54,15 @@ def test_chunked_equals_unchunked():
     full = mahalanobis_distances(X, C, S)
     tiny = mahalanobis_distances(X, C, S, working_memory=1e-4)  # a few rows per chunk
     np.testing.assert_array_equal(full, tiny)
-    np.testing.assert_array_equal(mahalanobis_assign(X, C, S, working_memory=1e-4),
-                                  full.argmin(axis=1))
+    np.testing.assert_array_equal(
+        mahalanobis_assign(X, C, S, working_memory=1e-4), full.argmin(axis=1)
+    )
 
 
 def test_ties_go_to_lowest_index():
-    assert mahalanobis_assign([[0.0, 0.0]], [[1.0, 0.0], [-1.0, 0.0]], np.diag([2.0, 1.0])) == [0]
+    assert mahalanobis_assign(
+        [[0.0, 0.0]], [[1.0, 0.0], [-1.0, 0.0]], np.diag([2.0, 1.0])
+    ) == [0]
 
 
 def test_sqrtm_spd_squares_back():
@@ -120,7 +131,9 @@ def test_result_is_consistent_and_monotone():
 
 def test_errors():
     X = np.zeros((4, 2)) + np.arange(4)[:, None]
-    with pytest.raises(ValueError, match=r"sigma has shape \(3, 3\) but X has 2 features"):
+    with pytest.raises(
+        ValueError, match=r"sigma has shape \(3, 3\) but X has 2 features"
+    ):
         mahalanobis_assign(X, X[:2], np.eye(3))
     with pytest.raises(ValueError, match=r"sigma is not symmetric"):
         mahalanobis_assign(X, X[:2], np.array([[1.0, 0.5], [0.0, 1.0]]))

@@ -1,4 +1,5 @@
 """Tests for lib.metrics: Hungarian and majority accuracy, NMI, ARI, intervals."""
+
 from itertools import permutations
 
 import numpy as np
@@ -7,16 +8,27 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from lib.metrics import (accuracy_interval, adjusted_rand_index, contingency_matrix,
-                         hungarian_accuracy, majority_accuracy, majority_mapping,
-                         match_labels, normalized_mutual_info)
+from lib.metrics import (
+    accuracy_interval,
+    adjusted_rand_index,
+    contingency_matrix,
+    hungarian_accuracy,
+    majority_accuracy,
+    majority_mapping,
+    match_labels,
+    normalized_mutual_info,
+)
 
-labelings = st.integers(1, 40).flatmap(lambda n: st.tuples(
-    st.lists(st.integers(0, 4), min_size=n, max_size=n),
-    st.lists(st.integers(0, 5), min_size=n, max_size=n)))
+labelings = st.integers(1, 40).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.integers(0, 4), min_size=n, max_size=n),
+        st.lists(st.integers(0, 5), min_size=n, max_size=n),
+    )
+)
 
 
 # ---------------------------------------------------------------- by hand
+
 
 def test_contingency_by_hand():
     table, classes, clusters = contingency_matrix([1, 1, 2, 2, 2], [0, 9, 9, 9, -1])
@@ -47,6 +59,7 @@ def test_fewer_clusters_than_classes():
 
 
 # ---------------------------------------------------------------- properties
+
 
 @settings(max_examples=60, deadline=None)
 @given(labelings)
@@ -86,8 +99,11 @@ def test_majority_at_least_hungarian(pair):
 def test_nmi_ari_agree_with_sklearn(pair):
     y, c = map(np.array, pair)
     assert normalized_mutual_info(y, c) == pytest.approx(
-        normalized_mutual_info_score(y, c), abs=1e-10)
-    assert adjusted_rand_index(y, c) == pytest.approx(adjusted_rand_score(y, c), abs=1e-10)
+        normalized_mutual_info_score(y, c), abs=1e-10
+    )
+    assert adjusted_rand_index(y, c) == pytest.approx(
+        adjusted_rand_score(y, c), abs=1e-10
+    )
 
 
 def test_perfect_and_trivial_scores():
@@ -104,6 +120,7 @@ def test_perfect_and_trivial_scores():
 
 
 # ---------------------------------------------------------------- majority protocol
+
 
 def test_majority_mapping_fit_on_train_applied_to_test():
     train_y = [3, 3, 3, 7, 7, 1]
@@ -124,6 +141,7 @@ def test_majority_ties_go_to_smallest_class_and_empty_clusters_to_minus_one():
 
 # ---------------------------------------------------------------- intervals
 
+
 def test_wilson_interval_known_values():
     # Wilson (1927) for 45/50 at 95%: (0.7864, 0.9565).
     low, high = accuracy_interval(45, 50)
@@ -143,30 +161,71 @@ def test_interval_coverage_by_simulation():
     rng = np.random.default_rng(1)
     p, n = 0.6, 200
     hits = rng.binomial(n, p, size=2000)
-    covered = np.mean([lo <= p <= hi for lo, hi in (accuracy_interval(int(h), n) for h in hits)])
+    covered = np.mean(
+        [lo <= p <= hi for lo, hi in (accuracy_interval(int(h), n) for h in hits)]
+    )
     assert 0.93 <= covered <= 0.97
 
 
 # ---------------------------------------------------------------- bad input
 
-@pytest.mark.parametrize("call, exc, match", [
-    (lambda: hungarian_accuracy([0, 1], [0]), ValueError, "y_true has 2 labels but y_pred has 1"),
-    (lambda: hungarian_accuracy([], []), ValueError, "empty"),
-    (lambda: hungarian_accuracy([[0, 1]], [[0, 1]]), ValueError, "must be 1-D"),
-    (lambda: hungarian_accuracy("ab", [0, 1]), TypeError, "y_true must be a 1-D array"),
-    (lambda: hungarian_accuracy([0.5, 1.0], [0, 1]), TypeError, "integer labels"),
-    (lambda: normalized_mutual_info(["a", "b"], [0, 1]), TypeError, "integer labels"),
-    (lambda: adjusted_rand_index([0, 1], None), TypeError, "y_pred must be a 1-D array"),
-    (lambda: majority_mapping([0, 1], [-1, 0]), ValueError, "negative label -1"),
-    (lambda: majority_mapping([0, 1], [0, 3], n_clusters=2), ValueError, "n_clusters=2 is too small"),
-    (lambda: majority_accuracy([0, 1], [0, 5], mapping=np.array([0, 1])), ValueError,
-     "covers clusters 0 .. 1"),
-    (lambda: majority_accuracy([0, 1], [0, 1], mapping=np.zeros((2, 2))), ValueError, "mapping must be 1-D"),
-    (lambda: accuracy_interval(11, 10), ValueError, "n_correct=11 is larger than the number of samples"),
-    (lambda: accuracy_interval(1, 0), ValueError, "n=0 is too small"),
-    (lambda: accuracy_interval(1.5, 10), TypeError, "n_correct must be an integer"),
-    (lambda: accuracy_interval(5, 10, confidence=95), ValueError, "strictly between 0 and 1"),
-])
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (
+            lambda: hungarian_accuracy([0, 1], [0]),
+            ValueError,
+            "y_true has 2 labels but y_pred has 1",
+        ),
+        (lambda: hungarian_accuracy([], []), ValueError, "empty"),
+        (lambda: hungarian_accuracy([[0, 1]], [[0, 1]]), ValueError, "must be 1-D"),
+        (
+            lambda: hungarian_accuracy("ab", [0, 1]),
+            TypeError,
+            "y_true must be a 1-D array",
+        ),
+        (lambda: hungarian_accuracy([0.5, 1.0], [0, 1]), TypeError, "integer labels"),
+        (
+            lambda: normalized_mutual_info(["a", "b"], [0, 1]),
+            TypeError,
+            "integer labels",
+        ),
+        (
+            lambda: adjusted_rand_index([0, 1], None),
+            TypeError,
+            "y_pred must be a 1-D array",
+        ),
+        (lambda: majority_mapping([0, 1], [-1, 0]), ValueError, "negative label -1"),
+        (
+            lambda: majority_mapping([0, 1], [0, 3], n_clusters=2),
+            ValueError,
+            "n_clusters=2 is too small",
+        ),
+        (
+            lambda: majority_accuracy([0, 1], [0, 5], mapping=np.array([0, 1])),
+            ValueError,
+            "covers clusters 0 .. 1",
+        ),
+        (
+            lambda: majority_accuracy([0, 1], [0, 1], mapping=np.zeros((2, 2))),
+            ValueError,
+            "mapping must be 1-D",
+        ),
+        (
+            lambda: accuracy_interval(11, 10),
+            ValueError,
+            "n_correct=11 is larger than the number of samples",
+        ),
+        (lambda: accuracy_interval(1, 0), ValueError, "n=0 is too small"),
+        (lambda: accuracy_interval(1.5, 10), TypeError, "n_correct must be an integer"),
+        (
+            lambda: accuracy_interval(5, 10, confidence=95),
+            ValueError,
+            "strictly between 0 and 1",
+        ),
+    ],
+)
 def test_bad_input_is_explained(call, exc, match):
     with pytest.raises(exc, match=match):
         call()

@@ -1,4 +1,5 @@
 """Tests for lib.minibatch.minibatch_kmeans (Sculley 2010)."""
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -62,14 +63,23 @@ def test_close_to_full_lloyd_on_blobs():
     mb = minibatch_kmeans(X, 5, batch_size=256, max_iter=200, n_init=3, seed=0)
     assert adjusted_rand_score(full.labels, mb.labels) > 0.95
     assert mb.inertia <= 1.05 * full.inertia
-    assert mb.inertia >= full.inertia * (1 - 1e-9) or adjusted_rand_score(y, mb.labels) > 0.95
+    assert (
+        mb.inertia >= full.inertia * (1 - 1e-9)
+        or adjusted_rand_score(y, mb.labels) > 0.95
+    )
 
 
 def test_reproducible_with_seed_and_different_across_seeds():
     X, _ = _blobs()
-    a = minibatch_kmeans(X, 4, batch_size=64, max_iter=20, seed=5, max_no_improvement=None)
-    b = minibatch_kmeans(X, 4, batch_size=64, max_iter=20, seed=5, max_no_improvement=None)
-    c = minibatch_kmeans(X, 4, batch_size=64, max_iter=20, seed=6, max_no_improvement=None)
+    a = minibatch_kmeans(
+        X, 4, batch_size=64, max_iter=20, seed=5, max_no_improvement=None
+    )
+    b = minibatch_kmeans(
+        X, 4, batch_size=64, max_iter=20, seed=5, max_no_improvement=None
+    )
+    c = minibatch_kmeans(
+        X, 4, batch_size=64, max_iter=20, seed=6, max_no_improvement=None
+    )
     np.testing.assert_array_equal(a.centroids, b.centroids)
     assert not np.array_equal(a.centroids, c.centroids)
 
@@ -77,9 +87,16 @@ def test_reproducible_with_seed_and_different_across_seeds():
 def test_full_history_is_exact_and_callback_sees_every_step():
     X, _ = _blobs(n=800)
     seen = []
-    res = minibatch_kmeans(X, 4, batch_size=50, max_iter=15, full_history=True,
-                           max_no_improvement=None, seed=0,
-                           callback=lambda t, C: seen.append((t, C.copy())))
+    res = minibatch_kmeans(
+        X,
+        4,
+        batch_size=50,
+        max_iter=15,
+        full_history=True,
+        max_no_improvement=None,
+        seed=0,
+        callback=lambda t, C: seen.append((t, C.copy())),
+    )
     assert [t for t, _ in seen] == list(range(1, 16)) and res.n_iter == 15
     assert not res.converged
     for t, C in seen:
@@ -98,8 +115,9 @@ def test_init_array_is_used_and_early_stopping_fires():
 
 def test_tol_rule_stops():
     X, _ = _blobs()
-    res = minibatch_kmeans(X, 4, batch_size=2000, max_iter=500, tol=1e-2,
-                           max_no_improvement=None, seed=0)
+    res = minibatch_kmeans(
+        X, 4, batch_size=2000, max_iter=500, tol=1e-2, max_no_improvement=None, seed=0
+    )
     assert res.converged and res.n_iter < 500
 
 
@@ -112,8 +130,12 @@ def test_duplicates_and_few_distinct_points():
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(n=st.integers(5, 60), k=st.integers(1, 5), b=st.integers(1, 40),
-       seed=st.integers(0, 1000))
+@given(
+    n=st.integers(5, 60),
+    k=st.integers(1, 5),
+    b=st.integers(1, 40),
+    seed=st.integers(0, 1000),
+)
 def test_properties(n, k, b, seed):
     X = np.random.default_rng(seed).normal(size=(n, 3))
     k = min(k, n)
@@ -124,29 +146,38 @@ def test_properties(n, k, b, seed):
     # Labels are always the exact nearest-centroid assignment.
     np.testing.assert_array_equal(res.labels, lib.assign(X, res.centroids))
     # Every centroid stays inside the bounding box of the data (running means).
-    assert (res.centroids >= X.min(0) - 1e-9).all() and (res.centroids <= X.max(0) + 1e-9).all()
+    assert (res.centroids >= X.min(0) - 1e-9).all() and (
+        res.centroids <= X.max(0) + 1e-9
+    ).all()
 
 
 X4 = np.arange(20.0).reshape(10, 2)
 
 
-@pytest.mark.parametrize("kwargs, exc, pattern", [
-    (dict(k=0), ValueError, "k=0"),
-    (dict(k=11), ValueError, "k=11 is larger"),
-    (dict(k=2, batch_size=0), ValueError, "batch_size=0"),
-    (dict(k=2, batch_size=2.5), TypeError, "batch_size must be an integer"),
-    (dict(k=2, max_iter=0), ValueError, "max_iter=0"),
-    (dict(k=2, n_init=0), ValueError, "n_init=0"),
-    (dict(k=2, tol=-1.0), ValueError, "tol=-1.0"),
-    (dict(k=2, max_no_improvement=0), ValueError, "max_no_improvement=0"),
-    (dict(k=3, init_size=2), ValueError, "init_size=2"),
-    (dict(k=2, init_size=11), ValueError, "init_size=11"),
-    (dict(k=2, init="kmeans++"), ValueError, "init='kmeans\\+\\+' is not supported"),
-    (dict(k=2, init=np.zeros((3, 2))), ValueError, "init has shape"),
-    (dict(k=2, callback=3), TypeError, "callback must be callable"),
-    (dict(k=2, seed="zero"), TypeError, "seed must be"),
-    (dict(k=2, working_memory=0.0), ValueError, "working_memory"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, pattern",
+    [
+        (dict(k=0), ValueError, "k=0"),
+        (dict(k=11), ValueError, "k=11 is larger"),
+        (dict(k=2, batch_size=0), ValueError, "batch_size=0"),
+        (dict(k=2, batch_size=2.5), TypeError, "batch_size must be an integer"),
+        (dict(k=2, max_iter=0), ValueError, "max_iter=0"),
+        (dict(k=2, n_init=0), ValueError, "n_init=0"),
+        (dict(k=2, tol=-1.0), ValueError, "tol=-1.0"),
+        (dict(k=2, max_no_improvement=0), ValueError, "max_no_improvement=0"),
+        (dict(k=3, init_size=2), ValueError, "init_size=2"),
+        (dict(k=2, init_size=11), ValueError, "init_size=11"),
+        (
+            dict(k=2, init="kmeans++"),
+            ValueError,
+            "init='kmeans\\+\\+' is not supported",
+        ),
+        (dict(k=2, init=np.zeros((3, 2))), ValueError, "init has shape"),
+        (dict(k=2, callback=3), TypeError, "callback must be callable"),
+        (dict(k=2, seed="zero"), TypeError, "seed must be"),
+        (dict(k=2, working_memory=0.0), ValueError, "working_memory"),
+    ],
+)
 def test_bad_input_gets_a_clear_message(kwargs, exc, pattern):
     with pytest.raises(exc, match=pattern):
         minibatch_kmeans(X4, **kwargs)

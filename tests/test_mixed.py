@@ -1,4 +1,5 @@
 """Tests for lib.mixed: Gower's dissimilarity and k-medoids."""
+
 import itertools
 
 import numpy as np
@@ -10,9 +11,13 @@ from sklearn.metrics import adjusted_rand_score
 
 from lib.mixed import gower_distances, kmedoids
 
-HOMES = pd.DataFrame({"city": ["Boston", "Boston", "Austin", "Austin"],
-                      "type": ["house", "condo", "house", "condo"],
-                      "price": [500.0, 300.0, 400.0, 700.0]})
+HOMES = pd.DataFrame(
+    {
+        "city": ["Boston", "Boston", "Austin", "Austin"],
+        "type": ["house", "condo", "house", "condo"],
+        "price": [500.0, 300.0, 400.0, 700.0],
+    }
+)
 
 
 def test_hand_computed_pair():
@@ -29,8 +34,10 @@ def test_weights_array_and_dict():
     assert D[0, 3] == pytest.approx((1 + 1 + 2 * 0.5) / 4)
     np.testing.assert_array_equal(D, gower_distances(HOMES, weights={"price": 2}))
     only_price = gower_distances(HOMES, weights={"city": 0, "type": 0})
-    np.testing.assert_allclose(only_price, np.abs(HOMES.price.values[:, None]
-                                                  - HOMES.price.values[None, :]) / 400)
+    np.testing.assert_allclose(
+        only_price,
+        np.abs(HOMES.price.values[:, None] - HOMES.price.values[None, :]) / 400,
+    )
 
 
 def test_categorical_part_is_half_the_one_hot_l1_distance():
@@ -44,7 +51,9 @@ def test_frame_object_array_and_category_dtype_agree():
     D = gower_distances(HOMES)
     arr = HOMES.to_numpy(dtype=object)
     np.testing.assert_array_equal(D, gower_distances(arr, categorical=[0, 1]))
-    np.testing.assert_array_equal(D, gower_distances(arr, categorical=[True, True, False]))
+    np.testing.assert_array_equal(
+        D, gower_distances(arr, categorical=[True, True, False])
+    )
     cat = HOMES.astype({"city": "category", "type": "category"})
     np.testing.assert_array_equal(D, gower_distances(cat))
     # A numeric column can be declared categorical by name.
@@ -63,7 +72,9 @@ def test_y_rows_and_column_order():
     Y = HOMES.iloc[[3, 1]][["price", "type", "city"]]
     np.testing.assert_allclose(gower_distances(HOMES, Y), D[:, [3, 1]])
     arr = HOMES.to_numpy(dtype=object)
-    np.testing.assert_allclose(gower_distances(arr, arr[[2]], categorical=[0, 1]), D[:, [2]])
+    np.testing.assert_allclose(
+        gower_distances(arr, arr[[2]], categorical=[0, 1]), D[:, [2]]
+    )
 
 
 def test_constant_numeric_column():
@@ -77,8 +88,13 @@ def test_constant_numeric_column():
 @given(n=st.integers(1, 12), seed=st.integers(0, 1000))
 def test_metric_properties(n, seed):
     rng = np.random.default_rng(seed)
-    df = pd.DataFrame({"c": rng.choice(list("abc"), n), "x": rng.normal(size=n),
-                       "y": rng.integers(0, 5, n)})
+    df = pd.DataFrame(
+        {
+            "c": rng.choice(list("abc"), n),
+            "x": rng.normal(size=n),
+            "y": rng.integers(0, 5, n),
+        }
+    )
     D = gower_distances(df, weights=rng.uniform(0.1, 2, 3))
     assert D.shape == (n, n)
     assert np.all((D >= 0) & (D <= 1 + 1e-12))
@@ -103,15 +119,21 @@ def test_gower_errors():
         gower_distances(HOMES, categorical=["city", "rooms"])
     with pytest.raises(ValueError, match=r"weights has 2 entries but X has 3 columns"):
         gower_distances(HOMES, weights=[1, 1])
-    with pytest.raises(ValueError, match=r"must be finite, non-negative and not all zero"):
+    with pytest.raises(
+        ValueError, match=r"must be finite, non-negative and not all zero"
+    ):
         gower_distances(HOMES, weights=[1, -1, 1])
     with pytest.raises(ValueError, match=r"weights names columns \['size'\]"):
         gower_distances(HOMES, weights={"size": 1})
-    with pytest.raises(ValueError, match=r"column 'city' of X has a missing value in row 1"):
+    with pytest.raises(
+        ValueError, match=r"column 'city' of X has a missing value in row 1"
+    ):
         gower_distances(HOMES.assign(city=["Boston", None, "Austin", "Austin"]))
     with pytest.raises(ValueError, match=r"column 'price' of X has missing"):
         gower_distances(HOMES.assign(price=[1.0, np.nan, 2.0, 3.0]))
-    with pytest.raises(TypeError, match=r"column 1 of X is numeric but holds non-numbers"):
+    with pytest.raises(
+        TypeError, match=r"column 1 of X is numeric but holds non-numbers"
+    ):
         gower_distances(HOMES.to_numpy(dtype=object), categorical=[0])
     with pytest.raises(ValueError, match=r"Y lacks the columns \['price'\]"):
         gower_distances(HOMES, HOMES[["city", "type"]])
@@ -122,6 +144,7 @@ def test_gower_errors():
 
 
 # ---------------------------------------------------------------- k-medoids
+
 
 def test_kmedoids_by_hand():
     x = np.array([0.0, 1.0, 2.0, 10.0, 11.0])
@@ -135,8 +158,11 @@ def _total(D, med):
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 1000), k=st.integers(1, 4),
-       init=st.sampled_from(["k-medoids++", "sample"]))
+@given(
+    seed=st.integers(0, 1000),
+    k=st.integers(1, 4),
+    init=st.sampled_from(["k-medoids++", "sample"]),
+)
 def test_kmedoids_fixed_point_properties(seed, k, init):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(15, 2))
@@ -177,9 +203,13 @@ def test_kmedoids_errors():
         kmedoids(D[:3], 2)
     with pytest.raises(ValueError, match=r"D has negative entries"):
         kmedoids(-D, 2)
-    with pytest.raises(ValueError, match=r"k=5 is larger than the number of samples \(4\)"):
+    with pytest.raises(
+        ValueError, match=r"k=5 is larger than the number of samples \(4\)"
+    ):
         kmedoids(D, 5)
-    with pytest.raises(ValueError, match=r"init=\[0, 0\] must be 2 distinct row indices"):
+    with pytest.raises(
+        ValueError, match=r"init=\[0, 0\] must be 2 distinct row indices"
+    ):
         kmedoids(D, 2, init=[0, 0])
     with pytest.raises(ValueError, match=r"init='pam' is not supported"):
         kmedoids(D, 2, init="pam")

@@ -1,4 +1,5 @@
 """Tests for lib.naive: the slow reference loop agrees with the fast lib.assign."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -18,16 +19,23 @@ def test_hand_computed():
 
 
 def test_manhattan_by_hand():
-    labels, dist = assign_naive([[0.0, 3.0]], [[2.0, 2.0], [0.0, 0.0]], "manhattan",
-                                return_distances=True)
+    labels, dist = assign_naive(
+        [[0.0, 3.0]], [[2.0, 2.0], [0.0, 0.0]], "manhattan", return_distances=True
+    )
     assert labels == [0] and dist == [3.0]
 
 
 @settings(max_examples=40, deadline=None)
-@given(X=arrays(np.int64, st.tuples(st.integers(1, 30), st.integers(1, 4)),
-                elements=st.integers(-5, 5)),
-       k=st.integers(1, 5), metric=st.sampled_from(["sqeuclidean", "manhattan"]),
-       data=st.data())
+@given(
+    X=arrays(
+        np.int64,
+        st.tuples(st.integers(1, 30), st.integers(1, 4)),
+        elements=st.integers(-5, 5),
+    ),
+    k=st.integers(1, 5),
+    metric=st.sampled_from(["sqeuclidean", "manhattan"]),
+    data=st.data(),
+)
 def test_agrees_with_fast_assign_exactly_on_small_integers(X, k, metric, data):
     # Small integers are exact in float64, so even ties must be broken identically.
     C = data.draw(arrays(np.int64, (k, X.shape[1]), elements=st.integers(-5, 5)))
@@ -47,7 +55,9 @@ def test_agrees_with_fast_assign_on_floats():
 
 def test_uint8_pixels_do_not_wrap():
     X = np.array([[255, 255, 255], [0, 0, 0]], dtype=np.uint8)
-    _, dist = assign_naive(X, np.array([[0, 0, 0]], dtype=np.uint8), return_distances=True)
+    _, dist = assign_naive(
+        X, np.array([[0, 0, 0]], dtype=np.uint8), return_distances=True
+    )
     assert dist == [3 * 255.0**2, 0.0]
 
 

@@ -1,4 +1,5 @@
 """Repository hygiene for the chapters."""
+
 import json
 import pathlib
 import re
@@ -13,9 +14,14 @@ LIB = ROOT / "lib"
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
 def test_committed_without_outputs(nb):
     cells = json.loads(nb.read_text())["cells"]
-    dirty = [i for i, c in enumerate(cells) if c["cell_type"] == "code"
-             and (c.get("outputs") or c.get("execution_count"))]
-    assert not dirty, f"{nb.name}: cells {dirty} have outputs; clear them before committing"
+    dirty = [
+        i
+        for i, c in enumerate(cells)
+        if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))
+    ]
+    assert not dirty, (
+        f"{nb.name}: cells {dirty} have outputs; clear them before committing"
+    )
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
@@ -27,18 +33,26 @@ def test_no_second_copy_of_lib(nb):
     cells = json.loads(nb.read_text())["cells"]
     code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
     defined = set(re.findall(r"^\s*def (\w+)\(", code, flags=re.M))
-    assert not defined & lib_names, f"{nb.name} redefines lib functions {defined & lib_names}"
+    assert not defined & lib_names, (
+        f"{nb.name} redefines lib functions {defined & lib_names}"
+    )
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
 def test_literalinclude_targets_exist(nb):
     """Every :pyobject: the page displays exists in the file it names."""
     cells = json.loads(nb.read_text())["cells"]
-    text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-    for path, obj in re.findall(r"```\{literalinclude\} (\S+)\n(?::[^\n]*\n)*?:pyobject: (\S+)", text):
+    text = "\n".join(
+        "".join(c["source"]) for c in cells if c["cell_type"] == "markdown"
+    )
+    for path, obj in re.findall(
+        r"```\{literalinclude\} (\S+)\n(?::[^\n]*\n)*?:pyobject: (\S+)", text
+    ):
         source = (nb.parent / path).read_text()
         name = obj.split(".")[-1]
-        assert re.search(rf"^\s*(def|class) {name}\b", source, flags=re.M), f"{nb.name}: {obj} not in {path}"
+        assert re.search(rf"^\s*(def|class) {name}\b", source, flags=re.M), (
+            f"{nb.name}: {obj} not in {path}"
+        )
 
 
 def test_every_chapter_is_in_the_toc():

@@ -1,4 +1,5 @@
 """Tests for lib.pq: product quantization, ADC search and recall@k."""
+
 import numpy as np
 import pytest
 
@@ -14,6 +15,7 @@ def blobs(n=400, d=8, seed=0):
 
 # ------------------------------------------------------------- product quantization
 
+
 def test_chunked_pq_encoding_equals_unchunked():
     X = blobs(500, 8)
     B = pq_fit(X, 4, ksub=8, seed=0, max_iter=10)
@@ -27,7 +29,9 @@ def test_pq_with_one_subvector_equals_vq():
     np.testing.assert_array_equal(B[0], res.centroids)
     codes = pq_encode(X, B)
     np.testing.assert_array_equal(codes[:, 0], vq_encode(X, res.centroids))
-    np.testing.assert_array_equal(pq_decode(codes, B), vq_decode(codes[:, 0], res.centroids))
+    np.testing.assert_array_equal(
+        pq_decode(codes, B), vq_decode(codes[:, 0], res.centroids)
+    )
 
 
 def test_pq_decode_concatenates_subcentroids():
@@ -36,7 +40,7 @@ def test_pq_decode_concatenates_subcentroids():
     codes = pq_encode(X, B)
     R = pq_decode(codes, B)
     for j in range(4):
-        np.testing.assert_array_equal(R[:, 2 * j:2 * j + 2], B[j][codes[:, j]])
+        np.testing.assert_array_equal(R[:, 2 * j : 2 * j + 2], B[j][codes[:, j]])
     # Four codebooks of 8 make 8**4 cells: finer than one codebook of 8.
     err_pq = np.sum((X - R) ** 2)
     C = lib.kmeans(X, 8, seed=0).centroids
@@ -57,20 +61,25 @@ def test_adc_equals_brute_force_on_decoded_vectors(metric):
         D = -(Q.astype(float) @ R.T)
     got = pq_search_adc(Q, codes, B, k=7, metric=metric, chunk_size=33)
     want = np.argsort(D, axis=1, kind="stable")[:, :7]
-    np.testing.assert_allclose(np.take_along_axis(D, got, 1),
-                               np.take_along_axis(D, want, 1), rtol=1e-10)
+    np.testing.assert_allclose(
+        np.take_along_axis(D, got, 1), np.take_along_axis(D, want, 1), rtol=1e-10
+    )
 
 
 # ------------------------------------------------------------- recall@k
+
 
 def test_recall_at_k():
     truth = np.array([[0, 1, 2, 3], [4, 5, 6, 7]])
     assert recall_at_k(truth, truth) == 1.0
     assert recall_at_k(truth[:, ::-1], truth) == 1.0  # order does not matter
-    assert recall_at_k(np.array([[0, 9, 9, 9], [8, 8, 8, 8]]), truth) == pytest.approx(1 / 8)
+    assert recall_at_k(np.array([[0, 9, 9, 9], [8, 8, 8, 8]]), truth) == pytest.approx(
+        1 / 8
+    )
 
 
 # ------------------------------------------------------------- bad inputs
+
 
 def test_bad_sizes_and_pq_arguments():
     with pytest.raises(ValueError, match="d=30 is not divisible by m=4"):
@@ -82,7 +91,9 @@ def test_bad_sizes_and_pq_arguments():
     X = blobs(50, 6)
     with pytest.raises(ValueError, match="not divisible by m=4"):
         pq_fit(X, 4, ksub=4)
-    with pytest.raises(ValueError, match="ksub=256 is larger than the number of samples"):
+    with pytest.raises(
+        ValueError, match="ksub=256 is larger than the number of samples"
+    ):
         pq_fit(X, 2)
     B = pq_fit(X, 2, ksub=4, seed=0)
     with pytest.raises(ValueError, match="describe 6 features but X has 4"):
@@ -90,7 +101,9 @@ def test_bad_sizes_and_pq_arguments():
     with pytest.raises(ValueError, match="codebooks must be a float array"):
         pq_encode(X, B[0])
     codes = pq_encode(X, B)
-    with pytest.raises(ValueError, match=r"codes must be an integer array of shape \(n_samples, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"codes must be an integer array of shape \(n_samples, 2\)"
+    ):
         pq_decode(codes[:, :1], B)
     with pytest.raises(ValueError, match="codes range over"):
         pq_decode(codes + 10, B)

@@ -1,4 +1,5 @@
 """Tests for lib.quantize: VQ encoding and decoding, and byte accounting."""
+
 import tracemalloc
 
 import numpy as np
@@ -17,6 +18,7 @@ def blobs(n=400, d=8, seed=0):
 
 
 # ------------------------------------------------------------- encode / decode
+
 
 def test_round_trip_codewords_encode_to_themselves():
     rng = np.random.default_rng(1)
@@ -67,16 +69,30 @@ def test_encode_memory_is_bounded_by_the_chunk():
 
 # ------------------------------------------------------------- byte accounting
 
-@pytest.mark.parametrize("k, dtype", [(1, np.uint8), (2, np.uint8), (256, np.uint8),
-                                      (257, np.uint16), (65536, np.uint16),
-                                      (65537, np.uint32)])
+
+@pytest.mark.parametrize(
+    "k, dtype",
+    [
+        (1, np.uint8),
+        (2, np.uint8),
+        (256, np.uint8),
+        (257, np.uint16),
+        (65536, np.uint16),
+        (65537, np.uint32),
+    ],
+)
 def test_index_dtype_is_the_smallest_that_fits(k, dtype):
     assert index_dtype(k) == dtype
 
 
 def test_byte_accounting_by_hand():
     s = quantized_size(1000, 32, 256)
-    assert (s.original, s.codebook, s.indices, s.total) == (128_000, 32_768, 1_000, 33_768)
+    assert (s.original, s.codebook, s.indices, s.total) == (
+        128_000,
+        32_768,
+        1_000,
+        33_768,
+    )
     assert s.ratio == pytest.approx(128_000 / 33_768)
     assert s.mb("original") == 0.128
     # k = 512 needs two bytes per index.
@@ -102,6 +118,7 @@ def test_byte_accounting_matches_real_arrays():
 
 # ------------------------------------------------------------- bad inputs
 
+
 def test_bad_inputs_are_named():
     X = blobs(50, 4)
     C = X[:5].astype(float)
@@ -117,7 +134,9 @@ def test_bad_inputs_are_named():
     bad[3, 1] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         vq_encode(bad, C)
-    with pytest.raises(ValueError, match=r"indices range over \[0, 9\] but the codebook has 5"):
+    with pytest.raises(
+        ValueError, match=r"indices range over \[0, 9\] but the codebook has 5"
+    ):
         vq_decode(np.array([0, 9]), C)
     with pytest.raises(TypeError, match="indices must be a 1-D integer array"):
         vq_decode(np.array([0.0, 1.0]), C)

@@ -6,6 +6,7 @@ formula typeset by the MathJax that the site serves itself. Every figure in
 a page's text has an alt text, for readers who cannot see it, and every figure
 cell of a notebook shows up on its page.
 """
+
 import functools
 import http.server
 import json
@@ -18,14 +19,23 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-PAGES = sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
-               if "_static" not in p.parts and "_sources" not in p.parts) if HTML.is_dir() else []
+PAGES = (
+    sorted(
+        p.relative_to(HTML).as_posix()
+        for p in HTML.rglob("*.html")
+        if "_static" not in p.parts and "_sources" not in p.parts
+    )
+    if HTML.is_dir()
+    else []
+)
 
 pytestmark = pytest.mark.site
 
 
 def test_site_was_built():
-    assert (HTML / "book" / "intro.html").is_file(), "run `make book` (or make test) first"
+    assert (HTML / "book" / "intro.html").is_file(), (
+        "run `make book` (or make test) first"
+    )
     assert len(PAGES) >= 3
 
 
@@ -35,8 +45,11 @@ def figure_cells(page_path):
     if not notebook.is_file():
         return 0
     cells = json.loads(notebook.read_text())["cells"]
-    return sum(1 for c in cells
-               if c.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt"))
+    return sum(
+        1
+        for c in cells
+        if c.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +69,23 @@ def server():
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
-    assert os.path.exists(CHROMIUM), f"Chromium not found at {CHROMIUM}; apt-get install chromium"
+
+    assert os.path.exists(CHROMIUM), (
+        f"Chromium not found at {CHROMIUM}; apt-get install chromium"
+    )
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield b
         b.close()
 
@@ -72,10 +97,22 @@ def test_page_renders_offline(server, browser, page_path):
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("requestfailed", lambda r: failed.append(f"{r.url} ({r.failure})"))
-    page.on("response", lambda r: failed.append(f"{r.url} (HTTP {r.status})") if r.status >= 400 else None)
+    page.on(
+        "response",
+        lambda r: (
+            failed.append(f"{r.url} (HTTP {r.status})") if r.status >= 400 else None
+        ),
+    )
     # Anything not served by our own server is a request the offline site must not make.
-    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server)
-               or route.request.url.startswith("data:") else route.abort())
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith(server)
+            or route.request.url.startswith("data:")
+            else route.abort()
+        ),
+    )
     page.goto(f"{server}/{page_path}", wait_until="load")
     page.wait_for_load_state("networkidle")
 
@@ -83,11 +120,17 @@ def test_page_renders_offline(server, browser, page_path):
     if n_math:
         page.wait_for_function(
             "() => window.MathJax && MathJax.startup && MathJax.startup.promise"
-            " && document.querySelectorAll('mjx-container').length > 0", timeout=20000)
+            " && document.querySelectorAll('mjx-container').length > 0",
+            timeout=20000,
+        )
         page.evaluate("() => MathJax.startup.promise")
         n_rendered = page.locator(".math mjx-container, mjx-container").count()
-        assert n_rendered >= n_math, f"{page_path}: {n_math} formulas, {n_rendered} typeset"
-        assert page.locator("mjx-merror").count() == 0, f"{page_path}: MathJax reported a TeX error"
+        assert n_rendered >= n_math, (
+            f"{page_path}: {n_math} formulas, {n_rendered} typeset"
+        )
+        assert page.locator("mjx-merror").count() == 0, (
+            f"{page_path}: MathJax reported a TeX error"
+        )
 
     broken = page.evaluate("""() => [...document.images]
         .filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src)""")
@@ -103,9 +146,13 @@ def test_page_renders_offline(server, browser, page_path):
     assert not failed, f"{page_path}: failed requests {failed}"
     assert not errors, f"{page_path}: console errors {errors}"
     assert not broken, f"{page_path}: images that did not load {broken}"
-    assert not no_alt, (f"{page_path}: figures without alt text {no_alt}; give the cell "
-                        f'metadata {{"mystnb": {{"image": {{"alt": "..."}}}}}}')
+    assert not no_alt, (
+        f"{page_path}: figures without alt text {no_alt}; give the cell "
+        f'metadata {{"mystnb": {{"image": {{"alt": "..."}}}}}}'
+    )
     # A figure that never reached the page (say, a non-inline matplotlib
     # backend during the build) must fail here rather than pass unseen.
     expected = figure_cells(page_path)
-    assert n_figures >= expected, f"{page_path}: {expected} figure cells but {n_figures} images"
+    assert n_figures >= expected, (
+        f"{page_path}: {expected} figure cells but {n_figures} images"
+    )

@@ -1,4 +1,5 @@
 """Tests for lib.soft: soft assignment, soft k-means and spherical GMM EM."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -14,8 +15,9 @@ from lib.soft import _sq_dist, soft_assign, soft_kmeans, spherical_gmm
 def test_soft_assign_by_hand():
     # x = 1 is 1 from both centroids: 1/2 each; x = 0: 1 / (1 + e^-4).
     R = soft_assign(np.array([[0.0], [1.0]]), np.array([[0.0], [2.0]]), beta=1.0)
-    np.testing.assert_allclose(R, [[1 / (1 + np.exp(-4)), np.exp(-4) / (1 + np.exp(-4))],
-                                   [0.5, 0.5]])
+    np.testing.assert_allclose(
+        R, [[1 / (1 + np.exp(-4)), np.exp(-4) / (1 + np.exp(-4))], [0.5, 0.5]]
+    )
 
 
 def test_soft_assign_is_stable_for_huge_beta_and_far_points():
@@ -36,9 +38,16 @@ def test_large_beta_is_hard_kmeans_and_small_beta_is_uniform():
 
 
 @settings(max_examples=50, deadline=None)
-@given(X=arrays(np.float64, st.tuples(st.integers(1, 30), st.integers(1, 3)),
-                elements=st.floats(-1e3, 1e3, allow_nan=False)),
-       k=st.integers(1, 4), beta=st.floats(1e-6, 1e6), seed=st.integers(0, 99))
+@given(
+    X=arrays(
+        np.float64,
+        st.tuples(st.integers(1, 30), st.integers(1, 3)),
+        elements=st.floats(-1e3, 1e3, allow_nan=False),
+    ),
+    k=st.integers(1, 4),
+    beta=st.floats(1e-6, 1e6),
+    seed=st.integers(0, 99),
+)
 def test_soft_assign_rows_are_distributions_ordered_by_distance(X, k, beta, seed):
     C = np.random.default_rng(seed).normal(scale=100, size=(k, X.shape[1]))
     R = soft_assign(X, C, beta)
@@ -49,7 +58,11 @@ def test_soft_assign_rows_are_distributions_ordered_by_distance(X, k, beta, seed
     i = np.arange(len(X))
     near = D.argmin(1)
     Ds = np.sort(D, axis=1)
-    clear = (Ds[:, 1] - Ds[:, 0] > 1e-6 * (1 + Ds[:, 0])) if k > 1 else np.ones(len(X), bool)
+    clear = (
+        (Ds[:, 1] - Ds[:, 0] > 1e-6 * (1 + Ds[:, 0]))
+        if k > 1
+        else np.ones(len(X), bool)
+    )
     assert (R[i, near] >= R.max(1))[clear].all()
 
 
@@ -67,7 +80,9 @@ def test_soft_kmeans_large_beta_matches_lloyd_from_same_init():
 def test_soft_kmeans_tiny_beta_collapses_to_the_mean():
     X = np.random.default_rng(2).normal(size=(100, 2))
     res = soft_kmeans(X, 3, beta=1e-9, seed=0)
-    np.testing.assert_allclose(res.centroids, np.repeat(X.mean(0)[None], 3, 0), atol=1e-6)
+    np.testing.assert_allclose(
+        res.centroids, np.repeat(X.mean(0)[None], 3, 0), atol=1e-6
+    )
     assert res.converged
     np.testing.assert_allclose(res.responsibilities.sum(1), 1.0)
 
@@ -84,8 +99,13 @@ def test_soft_kmeans_is_reproducible_and_validates():
 
 def _mixture(seed=0):
     rng = np.random.default_rng(seed)
-    return np.vstack([rng.normal(0, 1.0, (300, 2)), rng.normal(4, 2.0, (300, 2)),
-                      rng.normal([0, 6], 0.5, (200, 2))])
+    return np.vstack(
+        [
+            rng.normal(0, 1.0, (300, 2)),
+            rng.normal(4, 2.0, (300, 2)),
+            rng.normal([0, 6], 0.5, (200, 2)),
+        ]
+    )
 
 
 def _hard_init(X, M):
@@ -93,8 +113,15 @@ def _hard_init(X, M):
     k = len(M)
     nk = np.bincount(lab, minlength=k)
     w0 = nk / len(X)
-    v0 = np.array([((X[lab == j] - X[lab == j].mean(0)) ** 2).sum() / (nk[j] * X.shape[1])
-                   for j in range(k)]) + 1e-6
+    v0 = (
+        np.array(
+            [
+                ((X[lab == j] - X[lab == j].mean(0)) ** 2).sum() / (nk[j] * X.shape[1])
+                for j in range(k)
+            ]
+        )
+        + 1e-6
+    )
     return w0, v0
 
 
@@ -103,8 +130,16 @@ def test_spherical_gmm_matches_sklearn_spherical_from_same_init():
     M = X[[0, 300, 600]] + 0.5
     w0, v0 = _hard_init(X, M)
     ours = spherical_gmm(X, 3, means_init=M, tol=1e-8, max_iter=500)
-    sk = GaussianMixture(3, covariance_type="spherical", means_init=M, weights_init=w0,
-                         precisions_init=1 / v0, tol=1e-8, max_iter=500, random_state=0).fit(X)
+    sk = GaussianMixture(
+        3,
+        covariance_type="spherical",
+        means_init=M,
+        weights_init=w0,
+        precisions_init=1 / v0,
+        tol=1e-8,
+        max_iter=500,
+        random_state=0,
+    ).fit(X)
     assert ours.n_iter == sk.n_iter_ and ours.converged
     np.testing.assert_allclose(ours.means, sk.means_, atol=1e-10)
     np.testing.assert_allclose(ours.variances, sk.covariances_, rtol=1e-10)
@@ -130,33 +165,71 @@ def test_shared_variance_e_step_is_soft_assign():
     res = spherical_gmm(X, 3, shared=True, seed=0, max_iter=200, tol=1e-10)
     assert np.ptp(res.variances) == 0
     from lib.soft import _e_step
+
     _, R = _e_step(X, res.means, res.variances, np.full(3, 1 / 3))
-    np.testing.assert_allclose(R, soft_assign(X, res.means, 1 / (2 * res.variances[0])),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        R, soft_assign(X, res.means, 1 / (2 * res.variances[0])), atol=1e-12
+    )
 
 
 def test_em_never_decreases_the_log_likelihood():
     X = _mixture(3)
-    lls = [spherical_gmm(X, 3, seed=0, tol=0, max_iter=t).log_likelihood for t in range(1, 15)]
+    lls = [
+        spherical_gmm(X, 3, seed=0, tol=0, max_iter=t).log_likelihood
+        for t in range(1, 15)
+    ]
     assert np.all(np.diff(lls) >= -1e-10)
 
 
-@pytest.mark.parametrize("fn, kwargs, exc, pattern", [
-    (soft_assign, dict(centroids=np.zeros((2, 3)), beta=1.0), ValueError, "centroids have 3"),
-    (soft_assign, dict(centroids=np.zeros((2, 2)), beta=0.0), ValueError, "beta=0.0"),
-    (soft_assign, dict(centroids=np.zeros((2, 2)), beta=-1.0), ValueError, "beta=-1.0"),
-    (soft_assign, dict(centroids=np.zeros((2, 2)), beta="1"), TypeError, "beta must be"),
-    (soft_kmeans, dict(k=0, beta=1.0), ValueError, "k=0"),
-    (soft_kmeans, dict(k=2, beta=0.0), ValueError, "beta=0.0"),
-    (soft_kmeans, dict(k=2, beta=1.0, init="kpp"), ValueError, "init='kpp'"),
-    (soft_kmeans, dict(k=2, beta=1.0, init=np.zeros((3, 2))), ValueError, "init has shape"),
-    (soft_kmeans, dict(k=2, beta=1.0, max_iter=0), ValueError, "max_iter=0"),
-    (spherical_gmm, dict(k=20), ValueError, "k=20 is larger"),
-    (spherical_gmm, dict(k=2, shared="yes"), TypeError, "shared must be"),
-    (spherical_gmm, dict(k=2, means_init=np.zeros((3, 2))), ValueError, "means_init has shape"),
-    (spherical_gmm, dict(k=2, reg_covar=-1.0), ValueError, "reg_covar=-1.0"),
-    (spherical_gmm, dict(k=2, tol=-1.0), ValueError, "tol=-1.0"),
-])
+@pytest.mark.parametrize(
+    "fn, kwargs, exc, pattern",
+    [
+        (
+            soft_assign,
+            dict(centroids=np.zeros((2, 3)), beta=1.0),
+            ValueError,
+            "centroids have 3",
+        ),
+        (
+            soft_assign,
+            dict(centroids=np.zeros((2, 2)), beta=0.0),
+            ValueError,
+            "beta=0.0",
+        ),
+        (
+            soft_assign,
+            dict(centroids=np.zeros((2, 2)), beta=-1.0),
+            ValueError,
+            "beta=-1.0",
+        ),
+        (
+            soft_assign,
+            dict(centroids=np.zeros((2, 2)), beta="1"),
+            TypeError,
+            "beta must be",
+        ),
+        (soft_kmeans, dict(k=0, beta=1.0), ValueError, "k=0"),
+        (soft_kmeans, dict(k=2, beta=0.0), ValueError, "beta=0.0"),
+        (soft_kmeans, dict(k=2, beta=1.0, init="kpp"), ValueError, "init='kpp'"),
+        (
+            soft_kmeans,
+            dict(k=2, beta=1.0, init=np.zeros((3, 2))),
+            ValueError,
+            "init has shape",
+        ),
+        (soft_kmeans, dict(k=2, beta=1.0, max_iter=0), ValueError, "max_iter=0"),
+        (spherical_gmm, dict(k=20), ValueError, "k=20 is larger"),
+        (spherical_gmm, dict(k=2, shared="yes"), TypeError, "shared must be"),
+        (
+            spherical_gmm,
+            dict(k=2, means_init=np.zeros((3, 2))),
+            ValueError,
+            "means_init has shape",
+        ),
+        (spherical_gmm, dict(k=2, reg_covar=-1.0), ValueError, "reg_covar=-1.0"),
+        (spherical_gmm, dict(k=2, tol=-1.0), ValueError, "tol=-1.0"),
+    ],
+)
 def test_bad_input_gets_a_clear_message(fn, kwargs, exc, pattern):
     X = np.arange(20.0).reshape(10, 2)
     with pytest.raises(exc, match=pattern):

@@ -1,4 +1,8 @@
-"""Tests for lib.spectral: Laplacians, the embedding, spectral clustering, SCORE, kNN graphs."""
+"""Tests for lib.spectral.
+
+Laplacians, the embedding, spectral clustering, SCORE, kNN graphs.
+"""
+
 import os
 import warnings
 
@@ -14,10 +18,17 @@ from sklearn.datasets import make_moons
 from sklearn.metrics import adjusted_rand_score
 from sklearn.neighbors import kneighbors_graph
 
-from lib.spectral import (check_adjacency, knn_graph, laplacian, score,
-                          spectral_clustering, spectral_embedding)
+from lib.spectral import (
+    check_adjacency,
+    knn_graph,
+    laplacian,
+    score,
+    spectral_clustering,
+    spectral_embedding,
+)
 
-# Nodes 1, 2, 3 link only to node 5; node 4 is isolated (0-based: 0, 1, 2 -> 4; 3 alone).
+# Nodes 1, 2, 3 link only to node 5; node 4 is isolated
+# (0-based: 0, 1, 2 -> 4; 3 alone).
 SMALL = np.zeros((5, 5))
 for i in (0, 1, 2):
     SMALL[i, 4] = SMALL[4, i] = 1.0
@@ -36,13 +47,19 @@ def sbm(sizes, p_in, p_out, seed, theta=None):
 
 # ---------------------------------------------------------------- the small graph
 
+
 def test_small_graph_laplacian_by_hand():
     L = laplacian(SMALL, "unnormalized").toarray()
-    expected = np.array([[1, 0, 0, 0, -1],
-                         [0, 1, 0, 0, -1],
-                         [0, 0, 1, 0, -1],
-                         [0, 0, 0, 0, 0],
-                         [-1, -1, -1, 0, 3]], dtype=float)
+    expected = np.array(
+        [
+            [1, 0, 0, 0, -1],
+            [0, 1, 0, 0, -1],
+            [0, 0, 1, 0, -1],
+            [0, 0, 0, 0, 0],
+            [-1, -1, -1, 0, 3],
+        ],
+        dtype=float,
+    )
     np.testing.assert_array_equal(L, expected)
 
 
@@ -55,12 +72,17 @@ def test_small_graph_null_space_is_the_components(kind):
     # D^{1/2} times them (L_sym); either way L kills them.
     ind = np.array([[1, 1, 1, 0, 1], [0, 0, 0, 1, 0]], dtype=float).T
     if kind == "symmetric":
-        ind = ind * np.sqrt(np.maximum(SMALL.sum(1), 0))[:, None] + ind * (SMALL.sum(1) == 0)[:, None]
+        ind = (
+            ind * np.sqrt(np.maximum(SMALL.sum(1), 0))[:, None]
+            + ind * (SMALL.sum(1) == 0)[:, None]
+        )
     np.testing.assert_allclose(L @ ind, 0, atol=1e-12)
 
 
 def test_small_graph_any_basis_of_null_space_recovers_components():
-    V, vals = spectral_embedding(SMALL, 2, laplacian="unnormalized", return_eigenvalues=True)
+    V, vals = spectral_embedding(
+        SMALL, 2, laplacian="unnormalized", return_eigenvalues=True
+    )
     np.testing.assert_allclose(vals, 0, atol=1e-12)
     # Mix the basis by a rotation: still a basis, and rows still coincide
     # within a component and differ across.
@@ -83,28 +105,42 @@ def test_isolated_nodes_never_divide_by_zero():
             E = spectral_embedding(SMALL, 3, laplacian="symmetric")
             assert np.isfinite(E).all()
     assert np.all(laplacian(SMALL, "symmetric").toarray()[3] == 0)
-    np.testing.assert_array_equal(laplacian(SMALL, "regularized").toarray()[3], [0, 0, 0, 1, 0])
+    np.testing.assert_array_equal(
+        laplacian(SMALL, "regularized").toarray()[3], [0, 0, 0, 1, 0]
+    )
 
 
 # ---------------------------------------------------------------- Laplacian formulas
+
 
 def test_laplacians_match_scipy_and_definitions():
     A, _ = sbm([20, 30], 0.4, 0.05, seed=1)
     assert np.all(np.asarray(A.sum(1)) > 0)
     Ad = A.toarray()
     d = Ad.sum(1)
-    np.testing.assert_allclose(laplacian(A, "unnormalized").toarray(),
-                               csgraph_laplacian(Ad), atol=1e-12)
-    np.testing.assert_allclose(laplacian(A, "symmetric").toarray(),
-                               csgraph_laplacian(Ad, normed=True), atol=1e-12)
-    np.testing.assert_allclose(laplacian(A, "random-walk").toarray(),
-                               np.eye(50) - Ad / d[:, None], atol=1e-12)
+    np.testing.assert_allclose(
+        laplacian(A, "unnormalized").toarray(), csgraph_laplacian(Ad), atol=1e-12
+    )
+    np.testing.assert_allclose(
+        laplacian(A, "symmetric").toarray(),
+        csgraph_laplacian(Ad, normed=True),
+        atol=1e-12,
+    )
+    np.testing.assert_allclose(
+        laplacian(A, "random-walk").toarray(), np.eye(50) - Ad / d[:, None], atol=1e-12
+    )
     tau = d.mean()
     s = 1 / np.sqrt(d + tau)
-    np.testing.assert_allclose(laplacian(A, "regularized").toarray(),
-                               np.eye(50) - s[:, None] * Ad * s[None, :], atol=1e-12)
-    np.testing.assert_allclose(laplacian(A, "regularized", tau=0).toarray(),
-                               laplacian(A, "symmetric").toarray(), atol=1e-12)
+    np.testing.assert_allclose(
+        laplacian(A, "regularized").toarray(),
+        np.eye(50) - s[:, None] * Ad * s[None, :],
+        atol=1e-12,
+    )
+    np.testing.assert_allclose(
+        laplacian(A, "regularized", tau=0).toarray(),
+        laplacian(A, "symmetric").toarray(),
+        atol=1e-12,
+    )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -132,13 +168,28 @@ def test_random_walk_embedding_solves_the_random_walk_problem():
 def test_arpack_agrees_with_dense():
     A, _ = sbm([120, 100, 80], 0.1, 0.01, seed=3)
     for lap in ("unnormalized", "symmetric", "regularized"):
-        Va, la = spectral_embedding(A, 4, laplacian=lap, solver="arpack", seed=0,
-                                    normalize_rows=False, return_eigenvalues=True)
-        Vd, ld = spectral_embedding(A, 4, laplacian=lap, solver="dense",
-                                    normalize_rows=False, return_eigenvalues=True)
+        Va, la = spectral_embedding(
+            A,
+            4,
+            laplacian=lap,
+            solver="arpack",
+            seed=0,
+            normalize_rows=False,
+            return_eigenvalues=True,
+        )
+        Vd, ld = spectral_embedding(
+            A,
+            4,
+            laplacian=lap,
+            solver="dense",
+            normalize_rows=False,
+            return_eigenvalues=True,
+        )
         np.testing.assert_allclose(la, ld, atol=1e-8)
         # Same subspace: the projection of one basis onto the other is orthogonal.
-        np.testing.assert_allclose(np.linalg.svd(Va.T @ Vd, compute_uv=False), 1, atol=1e-6)
+        np.testing.assert_allclose(
+            np.linalg.svd(Va.T @ Vd, compute_uv=False), 1, atol=1e-6
+        )
 
 
 def test_same_seed_same_result():
@@ -158,11 +209,15 @@ def test_rows_are_unit_length_when_normalized():
 
 # ---------------------------------------------------------------- clustering
 
-@pytest.mark.parametrize("lap", ["unnormalized", "symmetric", "random-walk", "regularized"])
+
+@pytest.mark.parametrize(
+    "lap", ["unnormalized", "symmetric", "random-walk", "regularized"]
+)
 def test_agrees_with_sklearn_on_a_clean_block_graph(lap):
     A, y = sbm([40, 50, 60], 0.5, 0.01, seed=6)
-    ref = SpectralClustering(3, affinity="precomputed", random_state=0, n_init=10,
-                             assign_labels="kmeans").fit_predict(A)
+    ref = SpectralClustering(
+        3, affinity="precomputed", random_state=0, n_init=10, assign_labels="kmeans"
+    ).fit_predict(A)
     ours = spectral_clustering(A, 3, laplacian=lap, seed=0).labels
     assert adjusted_rand_score(ref, ours) == 1.0
     assert adjusted_rand_score(y, ours) == 1.0
@@ -203,7 +258,9 @@ def test_score_on_degree_corrected_blocks():
     assert adjusted_rand_score(y, plain) < 0.5
 
 
-@pytest.mark.skipif(not os.environ.get("CFS_DATA_DIR"), reason="offline polblogs copy needed")
+@pytest.mark.skipif(
+    not os.environ.get("CFS_DATA_DIR"), reason="offline polblogs copy needed"
+)
 def test_score_reproduces_jin_on_polblogs():
     datasets = pytest.importorskip("lib.datasets")
     g = datasets.load_polblogs(giant_component=True)
@@ -220,6 +277,7 @@ def test_knn_graph_and_spectral_clustering_solve_two_moons():
 
 
 # ---------------------------------------------------------------- kNN graph
+
 
 def test_knn_graph_matches_sklearn():
     X = np.random.default_rng(12).normal(size=(80, 3))
@@ -241,14 +299,18 @@ def test_knn_graph_chunked_equals_unchunked_and_weights():
 
 # ---------------------------------------------------------------- bad input
 
-@pytest.mark.parametrize("A, match", [
-    (np.ones((3, 4)), "must be square"),
-    (np.array([[0, 1.0], [0, 0]]), "not symmetric"),
-    (np.array([[0, -1.0], [-1.0, 0]]), "negative weights"),
-    (np.array([[0, np.nan], [np.nan, 0]]), "NaN"),
-    (sp.csr_matrix(np.array([[0, np.inf], [np.inf, 0]])), "NaN or infinite"),
-    (np.ones(3), "must be 2-D"),
-])
+
+@pytest.mark.parametrize(
+    "A, match",
+    [
+        (np.ones((3, 4)), "must be square"),
+        (np.array([[0, 1.0], [0, 0]]), "not symmetric"),
+        (np.array([[0, -1.0], [-1.0, 0]]), "negative weights"),
+        (np.array([[0, np.nan], [np.nan, 0]]), "NaN"),
+        (sp.csr_matrix(np.array([[0, np.inf], [np.inf, 0]])), "NaN or infinite"),
+        (np.ones(3), "must be 2-D"),
+    ],
+)
 def test_bad_adjacency(A, match):
     with pytest.raises(ValueError, match=match):
         check_adjacency(A)
@@ -264,7 +326,9 @@ def test_bad_types():
 
 
 def test_k_larger_than_nodes():
-    with pytest.raises(ValueError, match=r"k=6 is larger than the number of nodes \(5\)"):
+    with pytest.raises(
+        ValueError, match=r"k=6 is larger than the number of nodes \(5\)"
+    ):
         spectral_clustering(SMALL, 6)
     with pytest.raises(ValueError, match="k=6"):
         spectral_embedding(SMALL, 6)
@@ -302,7 +366,9 @@ def test_score_bad_input():
 
 
 def test_knn_graph_bad_input():
-    with pytest.raises(ValueError, match=r"n_neighbors=4 is larger than n_samples - 1 \(3\)"):
+    with pytest.raises(
+        ValueError, match=r"n_neighbors=4 is larger than n_samples - 1 \(3\)"
+    ):
         knn_graph(np.zeros((4, 2)), 4)
     with pytest.raises(ValueError, match="sigma=0.0 is invalid"):
         knn_graph(np.eye(4), 1, sigma=0.0)

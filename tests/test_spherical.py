@@ -1,12 +1,18 @@
 """Tests for lib.spherical: cosine helpers, exact cosine k-NN and spherical k-means."""
+
 import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 from sklearn.neighbors import NearestNeighbors
 
 from lib.pq import recall_at_k
-from lib.spherical import (cosine_knn, cosine_similarities, mean_cosine_similarity,
-                           normalize_rows, spherical_kmeans)
+from lib.spherical import (
+    cosine_knn,
+    cosine_similarities,
+    mean_cosine_similarity,
+    normalize_rows,
+    spherical_kmeans,
+)
 
 
 def blobs(n=400, d=8, seed=0):
@@ -15,6 +21,7 @@ def blobs(n=400, d=8, seed=0):
 
 
 # ------------------------------------------------------------- cosine helpers
+
 
 def test_cosine_similarities_agree_with_a_loop():
     rng = np.random.default_rng(3)
@@ -40,6 +47,7 @@ def test_cosine_knn_agrees_with_sklearn():
 
 
 # ------------------------------------------------------------- spherical k-means
+
 
 def test_spherical_kmeans_ignores_norms():
     rng = np.random.default_rng(5)
@@ -68,6 +76,7 @@ def test_spherical_centroid_is_the_best_direction():
 
 # ------------------------------------------------------------- bad inputs
 
+
 def test_bad_cosine_inputs():
     X = blobs(20, 3)
     Z = X.copy()
@@ -76,7 +85,9 @@ def test_bad_cosine_inputs():
         normalize_rows(Z)
     with pytest.raises(ValueError, match="row 4 of X has norm"):
         spherical_kmeans(Z, 2, seed=0)
-    with pytest.raises(ValueError, match=r"X has shape \(20, 3\) but Y has shape \(19, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"X has shape \(20, 3\) but Y has shape \(19, 3\)"
+    ):
         cosine_similarities(X, X[:19])
     with pytest.raises(ValueError, match="k=21 is larger than the number of samples"):
         spherical_kmeans(X, 21, seed=0)
