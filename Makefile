@@ -1,4 +1,6 @@
 # Two commands: `make book` builds the site, `make test` runs every test.
+# Also: `make test-fast` (unit tests, doctests, lint), `make lab` (the chapters in
+# JupyterLab), `make bench` (lib against its peers), `make lock` (requirements.txt).
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 .DEFAULT_GOAL := help
@@ -21,12 +23,23 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # of training and UMAP, and the hidden checks assert measured figures).
 ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: help book test site-test chromium bench clean
+# book/_ext/nbcache.py: the pytest plugin that stores nbval's run of each notebook
+# in the execution cache, and the Sphinx extension that empties that cache when
+# lib/ changes. On a failure, REPORTS prints which notebook and cell failed.
+NBCACHE := PYTHONPATH=book/_ext
+REPORTS := $(PY) book/_ext/nbcache.py reports
+
+.PHONY: help book test test-fast lint lab lock chromium bench clean
 
 help:
-	@echo "make book   build the HTML site into _build/html"
-	@echo "make test   run unit tests, doctests, every notebook (nbval), the site build and the browser test"
-	@echo "make bench  time lib against scikit-learn"
+	@echo "make book       build the HTML site into _build/html (re-executes a notebook"
+	@echo "                only when it or lib/ changed)"
+	@echo "make test       everything CI runs: lint, unit tests, doctests, every notebook"
+	@echo "                once (nbval), the site build from that run, the browser tests"
+	@echo "make test-fast  lint, unit tests and doctests: no notebooks, no slow tests"
+	@echo "make lab        open the chapters in JupyterLab (installs first if needed)"
+	@echo "make bench      time lib against scikit-learn"
+	@echo "make lock       regenerate requirements.txt from pyproject.toml"
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,9 +48,15 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 book: $(VENV)/.installed
-	$(ONE_THREAD) $(JB) build -W -n --keep-going .
+	$(ONE_THREAD) $(JB) build -W -n --keep-going . || { $(REPORTS); exit 1; }
 	@echo
 	@echo "Open file://$(CURDIR)/_build/html/index.html"
+
+# For learners: the chapters in JupyterLab, with the one thread the site's numbers
+# were computed with. Saving writes outputs into book/: clear them before a commit.
+lab: $(VENV)/.installed
+	$(ONE_THREAD) $(VENV)/bin/jupyter lab --ServerApp.root_dir=book \
+	  $(if $(filter 0,$(shell id -u)),--ServerApp.allow_root=True)
 
 # The browser test drives Debian's Chromium through Playwright (never `playwright install`).
 chromium:
@@ -49,14 +68,38 @@ chromium:
 	  fi; \
 	fi
 
-# From scratch: the execution cache does not notice changes in lib/.
-test: $(VENV)/.installed chromium
-	rm -rf _build
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test-fast: lint
+	$(ONE_THREAD) $(PY) -m pytest -n 2 --doctest-modules -m "not site and not lab and not slow" lib tests
+
+# Each notebook executes once, under nbval; the nbcache plugin stores that run in
+# the execution cache, and the build renders it: CFS_REQUIRE_CACHED=1 makes the
+# build fail rather than execute a notebook a second time.
+test: lint chromium
 	@# Two workers, one notebook each, one thread per worker: OpenBLAS threads
 	@# that compete for 2 cores slow small products tenfold.
-	$(ONE_THREAD) $(PY) -m pytest -n 2 --dist loadfile --nbval-lax --doctest-modules -m "not site" lib tests book
-	$(ONE_THREAD) $(JB) build -W -n --keep-going .
-	$(PY) -m pytest -m site tests
+	$(ONE_THREAD) $(NBCACHE) $(PY) -m pytest -n 2 --dist loadfile -p nbcache --nbval-lax \
+	  --doctest-modules -m "not site and not lab" lib tests book || { $(REPORTS); exit 1; }
+	$(ONE_THREAD) CFS_REQUIRE_CACHED=1 $(JB) build -W -n --keep-going . || { $(REPORTS); exit 1; }
+	$(PY) -m pytest -m "site or lab" tests
+
+# requirements.txt is the exact lock of pyproject.toml's [dev] extra. pip-compile
+# keeps the pins already there (never --upgrade blindly: the book's asserted numbers
+# depend on them) and adds what a change in pyproject.toml needs.
+lock: $(VENV)/.installed
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --extra=dev \
+	  --strip-extras --no-emit-index-url --no-emit-find-links \
+	  --unsafe-package=clustering-from-scratch --output-file=requirements.txt pyproject.toml
+	@# The CPU wheel on this machine resolves as 2.13.0+cpu; the plain pin installs
+	@# anywhere, and pip still takes the local CPU build here.
+	sed -i 's/^torch==2\.13\.0+cpu$$/torch==2.13.0/' requirements.txt
+	printf '\n# Added by make lock: lib itself, editable, so that the chapters import it.\n-e .\n' \
+	  >> requirements.txt
+	@# A CUDA build of torch (several GB) must never enter the lock.
+	! grep -n -E '^(nvidia-|triton)' requirements.txt
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/kmeans_vs_sklearn.py
