@@ -80,9 +80,12 @@ test-fast: lint
 # build fail rather than execute a notebook a second time.
 test: lint chromium
 	@# Two workers, one notebook each, one thread per worker: OpenBLAS threads
-	@# that compete for 2 cores slow small products tenfold.
+	@# that compete for 2 cores slow small products tenfold. The deep-clustering
+	@# chapter trains a network for minutes: it starts first, and the other
+	@# worker runs everything else meanwhile.
 	$(ONE_THREAD) $(NBCACHE) $(PY) -m pytest -n 2 --dist loadfile -p nbcache --nbval-lax \
-	  --doctest-modules -m "not site and not lab" lib tests book || { $(REPORTS); exit 1; }
+	  --nb-first deep_clustering --doctest-modules -m "not site and not lab" lib tests book \
+	  || { $(REPORTS); exit 1; }
 	$(ONE_THREAD) CFS_REQUIRE_CACHED=1 $(JB) build -W -n --keep-going . || { $(REPORTS); exit 1; }
 	$(PY) -m pytest -m "site or lab" tests
 

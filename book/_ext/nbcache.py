@@ -196,6 +196,24 @@ def pytest_runtest_makereport(item, call):
                 log.write(ANSI.sub("", report.longreprtext) + "\n\n")
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--nb-first",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run the notebook NAME.ipynb before every other test (a long one, so "
+        "that the other xdist worker runs the rest meanwhile); repeatable",
+    )
+
+
+def pytest_collection_modifyitems(session, config, items):
+    first = config.getoption("nb_first", default=[])
+    if first:
+        # A stable sort: the named notebooks' cells first, in their own order.
+        items.sort(key=lambda item: item.path.stem not in first)
+
+
 def _language_info(kernel, timeout=10):
     """The kernel's language_info, which nbclient would store in the notebook.
 
