@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 
-from ._fetch import CorruptDataError
+from .datafiles import CorruptDataError
 
 # GML tokens: a bracket, a quoted string (may span lines), a number, a key.
 _TOKEN = re.compile(

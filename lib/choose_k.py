@@ -10,14 +10,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._chunks import check_working_memory, chunks
 from ._validation import (
     check_array,
     check_choice,
-    check_float,
     check_int,
     check_random_state,
 )
-from .distances import WORKING_MEMORY_MB
 
 CURVES = ("convex", "concave")
 
@@ -220,30 +219,23 @@ def silhouette_samples(X, labels, *, metric="euclidean", working_memory=None):
     n = X.shape[0]
     codes, k = _check_labels(labels, n)
     check_choice(metric, "metric", SILHOUETTE_METRICS)
-    mb = (
-        WORKING_MEMORY_MB
-        if working_memory is None
-        else check_float(working_memory, "working_memory", low=1e-9)
-    )
-    # Square (rows, rows) blocks; two temporaries of that size live at once.
+    mb = check_working_memory(working_memory)
+    # Square (rows, rows) blocks; two float64 temporaries of that size live at
+    # once, so a row of a block costs 16 * rows bytes.
     rows = max(1, int(np.sqrt(mb * 2**20 / 16)))
     onehot = np.zeros((n, k))
     onehot[np.arange(n), codes] = 1.0
     xx = np.einsum("ij,ij->i", X, X)
     sums = np.zeros((n, k))  # sums[i, j]: total distance from point i to cluster j
-    starts = range(0, n, rows)
-    for i0 in starts:
-        rows_i = slice(i0, min(i0 + rows, n))
-        for j0 in starts:
-            # Distances are symmetric: block (j, i) is block (i, j) transposed.
-            if j0 < i0:
-                continue
-            rows_j = slice(j0, min(j0 + rows, n))
+    blocks = chunks(n, rows)
+    for i, rows_i in enumerate(blocks):
+        # Distances are symmetric: block (j, i) is block (i, j) transposed.
+        for rows_j in blocks[i:]:
             D = _pairwise_block(X[rows_i], X[rows_j], xx[rows_i], xx[rows_j], metric)
-            if i0 == j0:
+            if rows_i == rows_j:
                 np.fill_diagonal(D, 0.0)  # exact self-distance
             sums[rows_i] += D @ onehot[rows_j]
-            if j0 != i0:
+            if rows_j != rows_i:
                 sums[rows_j] += D.T @ onehot[rows_i]
     counts = np.bincount(codes, minlength=k).astype(float)
     r = np.arange(n)

@@ -1,7 +1,7 @@
 """The book's data: MNIST, the political blogs, photographs, embeddings.
 
 Every downloaded file goes through one mechanism, :func:`fetch` (in
-``lib/_fetch.py``): a ready copy in ``$CFS_DATA_DIR``, else the cache
+``lib/datafiles.py``): a ready copy in ``$CFS_DATA_DIR``, else the cache
 (``$CFS_CACHE_DIR`` or ``pooch.os_cache("clustering-from-scratch")``), else a
 pooch download checked against the SHA-256 that the registry records. The
 appendix "Data" (``book/data.ipynb``) describes each data set, its source,
@@ -28,7 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._fetch import (
+from ._chunks import chunks
+from ._validation import check_float, check_int, check_random_state
+from .datafiles import (
     FILES,
     CorruptDataError,
     DataNotFoundError,
@@ -37,7 +39,6 @@ from ._fetch import (
     cache_dir,
     fetch,
 )
-from ._validation import check_float, check_int, check_random_state
 
 __all__ = [
     "Graph",
@@ -382,7 +383,7 @@ def _fetch_url(url, sha256):
     import pooch
     import requests
 
-    from . import _fetch
+    from .datafiles import downloader
 
     known = None if sha256 is None else f"sha256:{sha256}"
     fname = (
@@ -397,7 +398,7 @@ def _fetch_url(url, sha256):
                 known_hash=known,
                 fname=fname,
                 path=cache_dir() / "images",
-                downloader=_fetch._downloader(url),
+                downloader=downloader(url),
             )
         )
     except requests.exceptions.RequestException as exc:
@@ -524,16 +525,15 @@ def make_embeddings(
     X = np.empty((n, d), dtype=np.float32)
     labels = np.empty(n, dtype=np.int64)
     noise_scale = np.float32(spread / np.sqrt(d))
-    for start in range(0, n, _CHUNK_ROWS):
-        stop = min(start + _CHUNK_ROWS, n)
-        chunk = X[start:stop]  # a view: written in place
-        lab = rng.choice(n_topics, size=stop - start, p=popularity)
+    for sl in chunks(n, _CHUNK_ROWS):
+        chunk = X[sl]  # a view: written in place
+        lab = rng.choice(n_topics, size=len(chunk), p=popularity)
         rng.standard_normal(out=chunk, dtype=np.float32)
         chunk *= noise_scale
         chunk += topics[lab]
-        norms = rng.lognormal(0.0, norm_sigma, size=stop - start).astype(np.float32)
+        norms = rng.lognormal(0.0, norm_sigma, size=len(chunk)).astype(np.float32)
         lengths = np.linalg.norm(chunk, axis=1)
         np.maximum(lengths, np.float32(1e-12), out=lengths)
         chunk *= (norms / lengths)[:, None]
-        labels[start:stop] = lab
+        labels[sl] = lab
     return (X, labels) if return_labels else X

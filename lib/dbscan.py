@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from ._chunks import chunks
 from ._validation import check_array, check_float, check_int
 from .distances import assign
 
@@ -70,7 +71,12 @@ def _check_eps(eps):
     return eps
 
 
-def _neighbours(X, eps, block=2048):
+#: Rows per ball query in :func:`_neighbours`: their neighbour lists are Python
+#: lists, of a size no byte budget can know in advance.
+QUERY_ROWS = 2048
+
+
+def _neighbours(X, eps):
     """Sparse 0/1 matrix of the pairs within distance eps (self included).
 
     The k-d tree answers each ball query in about O(log n + neighbours)
@@ -82,10 +88,8 @@ def _neighbours(X, eps, block=2048):
     indptr = [np.zeros(1, dtype=np.int64)]
     indices = []
     offset = 0
-    for start in range(0, n, block):
-        lists = tree.query_ball_point(
-            X[start : start + block], r=eps, return_sorted=False
-        )
+    for sl in chunks(n, QUERY_ROWS):
+        lists = tree.query_ball_point(X[sl], r=eps, return_sorted=False)
         lengths = np.fromiter(
             (len(nb) for nb in lists), dtype=np.int64, count=len(lists)
         )

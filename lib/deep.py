@@ -381,7 +381,7 @@ def train_autoencoder(
                 loss.backward()
                 opt.step()
                 with torch.no_grad():
-                    _refresh_centroids(C, counts, model.encoder(xb), k, torch)
+                    refresh_centroids(C, counts, model.encoder(xb), k, torch)
                 sums += [
                     recon.item() * len(idx),
                     wcss.item() * len(idx),
@@ -397,12 +397,30 @@ def train_autoencoder(
     return hist, C.cpu().numpy().astype(np.float64)
 
 
-def _refresh_centroids(C, counts, z, k, torch):
+def refresh_centroids(C, counts, z, k, torch):
     """DCN's online k-means step on one batch of codes (in place).
 
     Each code is assigned to its nearest centroid, which moves towards the
     batch mean of its codes with step size (batch count) / (total count), so
     that a centroid is the running mean of every code it has ever received.
+
+    Parameters
+    ----------
+    C : torch.Tensor of shape (k, n_codes)
+        The centroids, updated in place.
+    counts : torch.Tensor of shape (k,)
+        Codes each centroid has received so far, updated in place.
+    z : torch.Tensor of shape (batch_size, n_codes)
+        The batch's codes.
+    k : int
+    torch : module
+        The torch module (imported by the caller: ``lib.deep`` never imports
+        it at module level).
+
+    Notes
+    -----
+    The centroid step of :func:`train_autoencoder` with DCN; the chapter on deep
+    clustering checks it against the plain running mean.
     """
     a = torch.cdist(z, C).argmin(dim=1)
     batch_counts = torch.bincount(a, minlength=k).float()

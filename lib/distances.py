@@ -4,23 +4,38 @@ The chapter "The mathematics of k-means" derives the identity used here,
 ``argmin_j ||x - c_j||^2 = argmin_j (||c_j||^2 - 2 x.c_j)``, which turns the
 assignment into one matrix product per chunk of rows. With only a few features
 (pixels: d = 3) the same scores are computed by the compiled loop of
-``lib/_loops.py`` instead, which never builds the score block.
+:mod:`lib.loops` instead, which never builds the score block.
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from ._validation import check_array, check_choice, check_float
+from ._chunks import (
+    WORKING_MEMORY_MB,
+    check_working_memory,
+    map_chunks,
+    rows_for_budget,
+)
+from ._validation import check_array, check_choice
 
 METRICS = ("sqeuclidean", "manhattan")
 
-#: Default bound, in MiB, on the temporary distance block built per chunk.
-WORKING_MEMORY_MB = 64
+__all__ = [
+    "METRICS",
+    "WORKING_MEMORY_MB",
+    "assign",
+    "chunk_rows",
+    "compiled_loop",
+    "distances_chunk",
+    "nearest_centroid",
+    "packed_centroids",
+    "packed_scores",
+    "point_costs",
+    "scores_chunk",
+    "sq_norms",
+]
 
 
 #: Preferred size, in MiB, of one distance block: small enough to stay in the
@@ -29,7 +44,7 @@ WORKING_MEMORY_MB = 64
 CACHE_BLOCK_MB = 4
 
 #: With at most this many features the assignment runs in the compiled loop of
-#: ``lib/_loops.py``, which never builds the score block. Measured on two
+#: :mod:`lib.loops`, which never builds the score block. Measured on two
 #: cores: twice as fast as the matrix product for d <= 8, slower from d = 16.
 LOOP_MAX_FEATURES = 8
 
@@ -41,82 +56,70 @@ def chunk_rows(n_centroids, n_features, metric="sqeuclidean", working_memory=Non
     blocks live at once, so we budget 3 of them (plus the row copy). Within
     that bound, blocks of about ``CACHE_BLOCK_MB`` are fastest.
     """
-    mb = WORKING_MEMORY_MB if working_memory is None else working_memory
-    per_row = 8 * (3 * n_centroids + n_features)
-    bound = max(1, int(mb * 2**20 // per_row))
+    bound = rows_for_budget(8 * (3 * n_centroids + n_features), working_memory)
     fast = max(256, int(CACHE_BLOCK_MB * 2**20 // (8 * max(n_centroids, n_features))))
     return min(bound, fast)
 
 
-_POOL = _BLAS = None
+def sq_norms(X):
+    """The squared Euclidean norm of every row of X, shape (n_samples,).
 
-
-def _workers():
-    """Threads for the chunk loop: one per CPU this process may use, at most 8."""
-    try:
-        return max(1, min(8, len(os.sched_getaffinity(0))))
-    except AttributeError:  # not on Linux
-        return max(1, min(8, os.cpu_count() or 1))
-
-
-def _map_chunks(work, starts):
-    """Run ``work(start)`` for every chunk, on threads when it pays.
-
-    NumPy releases the GIL inside matrix products and ufuncs, so chunks run in
-    parallel; BLAS is held to one thread meanwhile, or its own threads and
-    ours would fight over the cores. Each chunk writes its own rows, so the
-    result is the same whatever the order.
+    Examples
+    --------
+    >>> sq_norms(np.array([[3.0, 4.0], [1.0, 0.0]]))
+    array([25.,  1.])
     """
-    global _POOL, _BLAS
-    if len(starts) < 2 or _workers() < 2:
-        for start in starts:
-            work(start)
-        return
-    if _POOL is None:
-        from threadpoolctl import ThreadpoolController
-
-        _POOL = ThreadPoolExecutor(
-            max_workers=_workers(), thread_name_prefix="lib-chunks"
-        )
-        _BLAS = ThreadpoolController()  # finding the BLAS libraries is slow: once
-    with _BLAS.limit(limits=1, user_api="blas"):
-        list(_POOL.map(work, starts))
-
-
-def _sq_norms(X):
     return np.einsum("ij,ij->i", X, X)
 
 
-def _scores_chunk(Xc, C, metric, cc=None):
+def scores_chunk(Xc, C, metric, cc=None):
     """Scores whose row-wise argmin is the nearest centroid, shape (len(Xc), len(C)).
 
     For ``"sqeuclidean"`` this is ``||c||^2 - 2 x.c``: the squared distance
     minus ``||x||^2``, which is the same for every centroid and so cannot
     change the argmin. One matrix product and one broadcast add.
-    For ``"manhattan"`` it is the L1 distance itself.
+    For ``"manhattan"`` it is the L1 distance itself. `cc` is
+    ``sq_norms(C)`` when the caller has it. Xc and C are valid float64 (no
+    checks: :func:`assign` is the checked entry point).
+
+    Examples
+    --------
+    >>> C = np.array([[0.0, 0.0], [4.0, 0.0]])
+    >>> scores_chunk(np.array([[1.0, 0.0]]), C, "sqeuclidean")
+    array([[0., 8.]])
     """
     if metric == "manhattan":
         return cdist(Xc, C, metric="cityblock")
     S = Xc @ (-2.0 * C.T)
-    S += cc if cc is not None else _sq_norms(C)
+    S += cc if cc is not None else sq_norms(C)
     return S
 
 
-def _packed_centroids(C, cc):
-    """``W = [-2 C^T ; ||c||^2]``, shape (d + 1, k), for :func:`_packed_scores`."""
+def packed_centroids(C, cc):
+    """``W = [-2 C^T ; ||c||^2]``, shape (d + 1, k), for :func:`packed_scores`.
+
+    `cc` is ``sq_norms(C)``. Also the weights of the compiled loop
+    ``lib.loops.nearest_few_features``.
+    """
     W = np.empty((C.shape[1] + 1, C.shape[0]))  # row-major: rows of W are contiguous
     W[:-1] = -2.0 * C.T
     W[-1] = cc
     return W
 
 
-def _packed_scores(Xc, W):
-    """The same scores as :func:`_scores_chunk`, in a single matrix product.
+def packed_scores(Xc, W):
+    """The same scores as :func:`scores_chunk`, in a single matrix product.
 
     Appending a 1 to every row gives ``[x, 1] @ W = ||c||^2 - 2 x.c``, so
     ``||c||^2`` is added inside the product instead of in a second pass over
     the (rows, k) block. That pays when d is small next to k (pixels: d = 3),
     where the product is cheap and the extra pass is not.
+
+    Examples
+    --------
+    >>> C = np.array([[0.0, 0.0], [4.0, 0.0]])
+    >>> packed_scores(np.array([[1.0, 0.0]]), packed_centroids(C, sq_norms(C)))
+    array([[0., 8.]])
     """
     m, d = Xc.shape
     Xa = np.empty((m, d + 1))
@@ -125,27 +128,41 @@ def _packed_scores(Xc, W):
     return Xa @ W
 
 
-def _compiled(name):
-    """The numba loop `name` of ``lib._loops``, or None where numba is not installed."""
+def compiled_loop(name):
+    """The numba loop `name` of :mod:`lib.loops`, or None without numba.
+
+    Callers fall back to NumPy and SciPy, with the same results, slower.
+    """
     try:
-        from . import _loops
-    except ImportError:  # callers fall back to NumPy: the same results, slower
+        from . import loops
+    except ImportError:
         return None
-    return getattr(_loops, name)
+    return getattr(loops, name)
 
 
-def _distances_chunk(Xc, C, metric, xx=None, cc=None):
-    """Distances from the rows of Xc to the rows of C, shape (len(Xc), len(C))."""
-    D = _scores_chunk(Xc, C, metric, cc)
+def distances_chunk(Xc, C, metric, xx=None, cc=None):
+    """Distances from the rows of Xc to the rows of C, shape (len(Xc), len(C)).
+
+    The squared Euclidean distances come from the expanded form
+    :func:`scores_chunk` ``+ ||x||^2`` (`xx` is ``sq_norms(Xc)`` when the caller
+    has it), clamped at 0; the L1 distances are exact.
+
+    Examples
+    --------
+    >>> distances_chunk(np.array([[1.0, 0.0]]), np.array([[0.0, 0.0], [4.0, 0.0]]),
+    ...                 "sqeuclidean")
+    array([[1., 9.]])
+    """
+    D = scores_chunk(Xc, C, metric, cc)
     if metric == "manhattan":
         return D
-    D += (xx if xx is not None else _sq_norms(Xc))[:, None]
+    D += (xx if xx is not None else sq_norms(Xc))[:, None]
     # The expanded form can round slightly below zero when x is close to c.
     np.maximum(D, 0.0, out=D)
     return D
 
 
-def _assign(X, C, metric, rows, xx=None):
+def nearest_centroid(X, C, metric, rows, xx=None):
     """Labels and the distance to the assigned centroid; X and C are valid float64.
 
     The scores ``||c||^2 - 2 x.c`` rank the centroids. With `xx` (the rows'
@@ -153,45 +170,52 @@ def _assign(X, C, metric, rows, xx=None):
     the expanded form ``||x||^2 + score``, clamped at 0 because cancellation
     can push it slightly below; without `xx` it is recomputed exactly from
     ``x - c`` while the chunk is still in cache. With few features the
-    compiled loop of ``lib/_loops.py`` does all of this per row, and its
-    distances are always exact.
+    compiled loop of :mod:`lib.loops` does all of this per row, and its
+    distances are always exact. `rows` is the chunk length, from
+    :func:`chunk_rows`. No checks: :func:`assign` is the checked entry point,
+    this is the one Lloyd's loops call.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 0.0], [9.0, 9.0], [1.0, 0.0]])
+    >>> nearest_centroid(X, np.array([[0.0, 0.0], [10.0, 10.0]]), "sqeuclidean", 2)
+    (array([0, 1, 0]), array([0., 2., 1.]))
     """
     n, d = X.shape
     k = C.shape[0]
     labels = np.empty(n, dtype=np.intp)
     mind = np.empty(n, dtype=np.float64)
-    cc = _sq_norms(C) if metric == "sqeuclidean" else None
+    cc = sq_norms(C) if metric == "sqeuclidean" else None
     loop = (
-        _compiled("nearest_few_features")
+        compiled_loop("nearest_few_features")
         if metric == "sqeuclidean" and d <= LOOP_MAX_FEATURES
         else None
     )
     W = (
-        _packed_centroids(C, cc)
+        packed_centroids(C, cc)
         if metric == "sqeuclidean" and (d < k or loop is not None)
         else None
     )
     flat = np.arange(rows) * k  # where row i's entries start in a raveled block
 
-    def work(start):
-        stop = min(start + rows, n)
-        Xc = X[start:stop]
+    def work(sl):
+        Xc = X[sl]
         if loop is not None:  # few features: no score block at all
-            loop(Xc, C, W, labels[start:stop], mind[start:stop])
+            loop(Xc, C, W, labels[sl], mind[sl])
             return
-        D = _scores_chunk(Xc, C, metric, cc) if W is None else _packed_scores(Xc, W)
+        D = scores_chunk(Xc, C, metric, cc) if W is None else packed_scores(Xc, W)
         lab = np.argmin(D, axis=1)  # ties go to the lowest centroid index
-        labels[start:stop] = lab
-        best = D.ravel().take(flat[: stop - start] + lab)
+        labels[sl] = lab
+        best = D.ravel().take(flat[: len(lab)] + lab)
         if metric == "manhattan":
-            mind[start:stop] = best
+            mind[sl] = best
         elif xx is not None:
-            np.maximum(best + xx[start:stop], 0.0, out=mind[start:stop])
+            np.maximum(best + xx[sl], 0.0, out=mind[sl])
         else:
             diff = Xc - C[lab]
-            mind[start:stop] = np.einsum("ij,ij->i", diff, diff)
+            mind[sl] = np.einsum("ij,ij->i", diff, diff)
 
-    _map_chunks(work, range(0, n, rows))
+    map_chunks(work, n, rows)
     return labels, mind
 
 
@@ -200,17 +224,21 @@ def point_costs(X, C, labels, metric, rows=65536, *, total=False):
 
     Computed `rows` rows at a time, so the ``x - c`` temporaries stay small.
     With ``total=True`` only their sum is returned (the objective), one dot
-    product per chunk and no per-point array.
+    product per chunk and no per-point array. No checks (internal API).
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 0.0], [3.0, 4.0]])
+    >>> point_costs(X, np.array([[0.0, 0.0]]), np.array([0, 0]), "sqeuclidean")
+    array([ 0., 25.])
     """
     n = X.shape[0]
-    starts = range(0, n, rows)
-    costs = np.empty(len(starts) if total else n)
+    costs = np.empty(-(-n // rows) if total else n)
 
-    def work(start):
-        sl = slice(start, min(start + rows, n))
+    def work(sl):
         diff = X[sl] - C[labels[sl]]
         if total:
-            costs[start // rows] = (
+            costs[sl.start // rows] = (
                 np.abs(diff).sum() if metric == "manhattan" else np.vdot(diff, diff)
             )
         else:
@@ -220,7 +248,7 @@ def point_costs(X, C, labels, metric, rows=65536, *, total=False):
                 else np.einsum("ij,ij->i", diff, diff)
             )
 
-    _map_chunks(work, starts)
+    map_chunks(work, n, rows)
     return float(costs.sum()) if total else costs
 
 
@@ -269,8 +297,7 @@ def assign(
             f"pass centroids of shape (k, {X.shape[1]})"
         )
     check_choice(metric, "metric", METRICS)
-    if working_memory is not None:
-        check_float(working_memory, "working_memory", low=1e-9)
+    working_memory = check_working_memory(working_memory)
     rows = chunk_rows(C.shape[0], X.shape[1], metric, working_memory)
-    labels, dist = _assign(X, C, metric, rows)
+    labels, dist = nearest_centroid(X, C, metric, rows)
     return (labels, dist) if return_distances else labels

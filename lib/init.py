@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._chunks import chunks
 from ._validation import check_array, check_choice, check_int, check_random_state
 from .distances import METRICS, chunk_rows, point_costs
 
@@ -31,13 +32,13 @@ def count_distinct(X, at_least=None):
 
 
 def check_init(init, k, n_features, methods=INITS):
-    """`init` checked once: a method name (returns None) or a (k, d) array.
+    """`init` checked once: a method name among `methods`, or a (k, d) array.
 
-    An array comes back as a float64 copy.
+    A name comes back as it is; an array as a float64 copy. What it returns is
+    what :func:`start_centroids` takes.
     """
     if isinstance(init, str):
-        check_choice(init, "init", methods)
-        return None
+        return check_choice(init, "init", methods)
     C = check_array(init, "init")
     if C.shape != (k, n_features):
         raise ValueError(
@@ -86,8 +87,26 @@ def _sample_distinct(X, k, rng):
     )
 
 
-def _kmeans_plusplus(X, k, rng, n_local_trials, metric):
-    """D^2 sampling (Arthur & Vassilvitskii 2007), optionally greedy."""
+def kmeans_plusplus(X, k, rng, n_local_trials, metric):
+    """D^2 sampling (Arthur & Vassilvitskii 2007), optionally greedy.
+
+    Each step draws `n_local_trials` candidates with probability proportional
+    to their cost to the nearest centre chosen so far and keeps the one that
+    lowers the total cost most; one trial is plain k-means++. X is valid
+    float64 and `rng` a Generator (no checks: :func:`init_centroids` is the
+    checked entry point).
+
+    Returns
+    -------
+    centers : ndarray of shape (k, n_features)
+
+    Examples
+    --------
+    >>> X = np.array([[0.0], [0.1], [10.0], [10.1]])
+    >>> C = kmeans_plusplus(X, 2, np.random.default_rng(0), 1, "sqeuclidean")
+    >>> sorted(int(c > 5) for c in C[:, 0])
+    [0, 1]
+    """
     n = X.shape[0]
     rows = chunk_rows(n_local_trials, X.shape[1], metric)
     centers = np.empty((k, X.shape[1]))
@@ -115,8 +134,7 @@ def _kmeans_plusplus(X, k, rng, n_local_trials, metric):
         for j in cand:
             # Greedy: keep the candidate that lowers the potential most.
             new = np.empty(n)
-            for start in range(0, n, rows):
-                sl = slice(start, start + rows)
+            for sl in chunks(n, rows):
                 diff = X[sl] - X[j]
                 new[sl] = (
                     np.abs(diff).sum(1)
@@ -181,10 +199,31 @@ def init_centroids(
     if n_local_trials is not None:
         n_local_trials = check_int(n_local_trials, "n_local_trials")
     rng = check_random_state(seed)
-    return _init(X, k, init, rng, metric, n_local_trials)
+    return start_centroids(X, k, init, rng, metric, n_local_trials)
 
 
-def _init(X, k, init, rng, metric, n_local_trials=None):
+def start_centroids(X, k, init, rng, metric="sqeuclidean", n_local_trials=None):
+    """The centroids one run starts from, for every k-means variant.
+
+    `init` is what :func:`check_init` returned: an array is copied, so a run
+    never modifies it; a method name is carried out on X (see
+    :func:`init_centroids`) with the Generator `rng`. No checks: the variants
+    validate at their boundary.
+
+    Returns
+    -------
+    centroids : ndarray of shape (k, n_features)
+
+    Examples
+    --------
+    >>> X = np.array([[0.0], [0.1], [10.0], [10.1]])
+    >>> start_centroids(X, 2, np.array([[1.0], [2.0]]), None).tolist()
+    [[1.0], [2.0]]
+    >>> start_centroids(X, 2, "sample", np.random.default_rng(0)).shape
+    (2, 1)
+    """
+    if not isinstance(init, str):
+        return init.copy()
     if init == "random":
         return _random_gaussian(X, k, rng)
     if init == "sample":
@@ -193,4 +232,4 @@ def _init(X, k, init, rng, metric, n_local_trials=None):
         trials = 2 + int(np.log(k)) if n_local_trials is None else n_local_trials
     else:
         trials = 1
-    return _kmeans_plusplus(X, k, rng, trials, metric)
+    return kmeans_plusplus(X, k, rng, trials, metric)

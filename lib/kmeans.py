@@ -1,4 +1,11 @@
-"""Lloyd's k-means and its L1 cousin, k-medians.
+"""Lloyd's k-means and its L1 cousin, k-medians, and the loop they share.
+
+:func:`lloyd_loop` is the one Lloyd loop of lib: k-means and k-medians here,
+:func:`lib.mahalanobis.mahalanobis_kmeans` and
+:func:`lib.spherical.spherical_kmeans` plug their assignment, update and
+shift into it, so the history, the stopping rule, the empty-cluster rule
+(:func:`fill_empty`) and the final assignment are written once.
+:func:`tolerance` turns every variant's relative ``tol`` into a shift.
 
 The chapter "K-means from scratch" displays this file's functions and runs
 them; "The mathematics of k-means" proves why they work.
@@ -11,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from ._chunks import check_working_memory, map_chunks
 from ._validation import (
     check_array,
     check_choice,
@@ -20,14 +28,13 @@ from ._validation import (
 )
 from .distances import (
     METRICS,
-    _assign,
-    _compiled,
-    _map_chunks,
-    _sq_norms,
     chunk_rows,
+    compiled_loop,
+    nearest_centroid,
     point_costs,
+    sq_norms,
 )
-from .init import _init, check_distinct, check_init
+from .init import check_distinct, check_init, start_centroids
 
 
 @dataclass
@@ -70,8 +77,19 @@ class KMeansResult:
     history: History
 
 
-def _update(X, labels, k, metric):
-    """New centroids: the mean (k-means) or coordinate-wise median (k-medians)."""
+def update_centroids(X, labels, k, metric="sqeuclidean"):
+    """New centroids: the mean (k-means) or coordinate-wise median (k-medians).
+
+    Every cluster in `labels` must have a member (:func:`fill_empty` sees to
+    it); an empty one would get NaN. No checks (internal API).
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 0.0], [2.0, 4.0], [10.0, 10.0]])
+    >>> update_centroids(X, np.array([0, 0, 1]), 2)
+    array([[ 1.,  2.],
+           [10., 10.]])
+    """
     if metric == "manhattan":
         order = np.argsort(labels, kind="stable")
         bounds = np.searchsorted(labels[order], np.arange(k + 1))
@@ -99,29 +117,33 @@ def _cluster_sums(X, labels, k):
     sparse (n, k) one-hot matrix, transposed, times X.
     """
     n, d = X.shape
-    add_rows = _compiled("cluster_sums")
+    add_rows = compiled_loop("cluster_sums")
     if add_rows is None:
         onehot = sp.csr_matrix((np.ones(n), labels, np.arange(n + 1)), shape=(n, k))
         return np.asarray(onehot.T @ X)
     rows = max(1024, -(-n // SUM_BLOCKS))
-    starts = range(0, n, rows)
-    parts = np.empty((len(starts), k, d))
+    parts = np.empty((-(-n // rows), k, d))
 
-    def work(start):
-        parts[start // rows] = add_rows(
-            X[start : start + rows], labels[start : start + rows], k
-        )
+    def work(sl):
+        parts[sl.start // rows] = add_rows(X[sl], labels[sl], k)
 
-    _map_chunks(work, starts)
+    map_chunks(work, n, rows)
     return parts.sum(axis=0)
 
 
-def _fill_empty(X, labels, costs, k):
+def fill_empty(labels, costs, k):
     """Relocate empty clusters to the points farthest from their centroids.
 
-    Each empty cluster takes the worst-served point of a cluster that has at
-    least two members; moving a point to a centroid placed on it lowers the
-    objective, so Lloyd's monotone descent is kept. Never NaN, never zero.
+    Each empty cluster takes the worst-served point (largest `costs`) of a
+    cluster that has at least two members; moving a point to a centroid
+    placed on it lowers the objective, so Lloyd's monotone descent is kept.
+    Never NaN, never zero. Returns `labels` itself when no cluster is empty,
+    else a modified copy.
+
+    Examples
+    --------
+    >>> fill_empty(np.array([0, 0, 0]), np.array([1.0, 5.0, 2.0]), 2)
+    array([0, 1, 0])
     """
     counts = np.bincount(labels, minlength=k)
     empty = np.flatnonzero(counts == 0)
@@ -140,41 +162,130 @@ def _fill_empty(X, labels, costs, k):
     return labels
 
 
-def _mean_variance(X, xx=None):
-    """Mean per-feature variance, from the row norms when Lloyd has them anyway."""
+def tolerance(X, tol, *, xx=None, sigma=None):
+    """The absolute shift below which a run stops: `tol` times X's spread.
+
+    The spread is the mean per-feature variance of X (scikit-learn's relative
+    rule), so `tol` does not depend on the data's units. With `sigma` it is
+    that of the whitened data ``X sigma^{1/2}``, ``trace(sigma cov(X)) / d``,
+    the Mahalanobis variant's own units. `xx` (``sq_norms(X)``, which Lloyd
+    has anyway) gets the variance from one matrix-vector product. ``tol=0``
+    costs nothing and gives 0. Shared by every k-means variant in lib.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 0.0], [2.0, 4.0]])
+    >>> tolerance(X, 0.5)              # variances 1 and 4
+    1.25
+    >>> tolerance(X, 0.5, sigma=np.diag([1.0, 0.25]))   # whitened: 1 and 1
+    0.5
+    """
+    if tol == 0:
+        return 0.0
+    if sigma is not None:
+        d = X.shape[1]
+        cov = np.cov(X, rowvar=False, bias=True).reshape(d, d)
+        return tol * float(np.trace(sigma @ cov)) / d
     if xx is None:
-        return float(np.mean(np.var(X, axis=0)))
+        return tol * float(np.mean(np.var(X, axis=0)))
     # One matrix-vector product: faster than X.mean(0).
     mean = np.ones(len(X)) @ X / len(X)
-    return max(0.0, float((xx.sum() / X.shape[0] - mean @ mean) / X.shape[1]))
+    return tol * max(0.0, float((xx.sum() / X.shape[0] - mean @ mean) / X.shape[1]))
 
 
-def _lloyd(X, C, metric, max_iter, tol_abs, rows, xx):
+def squared_shift(C_new, C):
+    """How far the centroids moved: the squared Frobenius norm of the step."""
+    return np.sum((C_new - C) ** 2)
+
+
+def lloyd_loop(
+    C, assign, update, *, max_iter, tol_abs, shift=squared_shift, inertia=None
+):
+    """Lloyd's loop, once for the whole k-means family.
+
+    Alternate ``labels, costs = assign(C)`` and ``C = update(labels, C)``
+    until the labels stop changing or ``shift(C_new, C) <= tol_abs`` (see
+    :func:`tolerance`), at most `max_iter` updates. Before each update,
+    :func:`fill_empty` gives every empty cluster a point, using `costs`. The
+    returned labels are those of the last assignment, to the returned
+    centroids, whether or not the run converged.
+
+    Parameters
+    ----------
+    C : ndarray of shape (k, n_features)
+        Initial centroids (not modified).
+    assign : callable
+        ``assign(C) -> (labels, costs)``: each point's cluster and its cost,
+        the variant's objective term, so that ``costs.sum()`` is the
+        objective (squared distance, L1, Mahalanobis or ``1 - cos``).
+    update : callable
+        ``update(labels, C) -> C_new`` for labels with no empty cluster; `C`
+        is the current centroids (spherical k-means keeps a centroid whose
+        mean has no direction).
+    max_iter : int
+    tol_abs : float
+    shift : callable, default=squared_shift
+        ``shift(C_new, C) -> float``, in the units of `tol_abs`.
+    inertia : callable, optional
+        ``inertia(C, labels, costs) -> float``, the reported objective;
+        default ``costs.sum()`` (k-means recomputes it exactly from x - c).
+
+    Returns
+    -------
+    KMeansResult
+        ``history`` holds the ``n_iter + 1`` centroids and objectives.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0], [1.0], [9.0], [10.0]])
+    >>> res = lloyd_loop(
+    ...     np.array([[0.0], [1.0]]),
+    ...     lambda C: nearest_centroid(X, C, "sqeuclidean", len(X)),
+    ...     lambda labels, C: update_centroids(X, labels, 2),
+    ...     max_iter=10,
+    ...     tol_abs=0.0,
+    ... )
+    >>> res.centroids.ravel().tolist(), res.n_iter, res.converged
+    ([0.5, 9.5], 2, True)
+    >>> [round(j, 2) for j in res.history.inertia]  # never increases
+    [145.0, 17.56, 1.0]
+    """
     k = C.shape[0]
     hist = History()
-    labels, costs = _assign(X, C, metric, rows, xx)
+    labels, costs = assign(C)
     hist.centroids.append(C.copy())
-    hist.inertia.append(costs.sum())
+    hist.inertia.append(float(costs.sum()))
     converged, n_iter = False, 0
     for n_iter in range(1, max_iter + 1):
-        labels_used = _fill_empty(X, labels, costs, k)
-        C_new = _update(X, labels_used, k, metric)
-        shift = np.sum((C_new - C) ** 2)
+        labels_used = fill_empty(labels, costs, k)
+        C_new = update(labels_used, C)
+        step = shift(C_new, C)
         C = C_new
-        new_labels, costs = _assign(X, C, metric, rows, xx)
+        new_labels, costs = assign(C)
         hist.centroids.append(C.copy())
-        hist.inertia.append(costs.sum())
+        hist.inertia.append(float(costs.sum()))
         # Labels that stop changing are a fixed point; the shift rule is the
         # relative tolerance scikit-learn uses.
-        done = np.array_equal(new_labels, labels_used) or shift <= tol_abs
+        done = np.array_equal(new_labels, labels_used) or step <= tol_abs
         labels = new_labels
         if done:
             converged = True
             break
-    # The loop's distances use the fast expanded form; the reported objective
-    # is recomputed exactly from x - c, once.
-    inertia = point_costs(X, C, labels, metric, rows, total=True)
-    return KMeansResult(C, labels, inertia, n_iter, converged, hist)
+    total = float(costs.sum()) if inertia is None else inertia(C, labels, costs)
+    return KMeansResult(C, labels, total, n_iter, converged, hist)
+
+
+def best_run(n_init, run):
+    """The result of lowest ``inertia`` among `n_init` calls of ``run()``.
+
+    The first one wins ties, so ``n_init=1`` is just ``run()``.
+    """
+    best = None
+    for _ in range(n_init):
+        res = run()
+        if best is None or res.inertia < best.inertia:
+            best = res
+    return best
 
 
 def kmeans(
@@ -232,7 +343,7 @@ def kmeans(
     Notes
     -----
     Empty clusters take the point farthest from its centroid (see
-    ``_fill_empty``). Ties in the assignment go to the lowest centroid index.
+    :func:`fill_empty`). Ties in the assignment go to the lowest centroid index.
 
     References
     ----------
@@ -258,18 +369,26 @@ def kmeans(
     max_iter = check_int(max_iter, "max_iter")
     tol = check_float(tol, "tol")
     rng = check_random_state(seed)
-    C0 = check_init(init, k, d)
-    if working_memory is not None:
-        check_float(working_memory, "working_memory", low=1e-9)
+    init = check_init(init, k, d)
+    working_memory = check_working_memory(working_memory)
     check_distinct(X, k)
 
     rows = chunk_rows(k, d, metric, working_memory)
-    xx = _sq_norms(X) if metric == "sqeuclidean" else None
-    tol_abs = tol * _mean_variance(X, xx) if tol > 0 else 0.0
-    best = None
-    for _ in range(n_init):
-        C = C0.copy() if C0 is not None else _init(X, k, init, rng, metric)
-        res = _lloyd(X, C, metric, max_iter, tol_abs, rows, xx)
-        if best is None or res.inertia < best.inertia:
-            best = res
-    return best
+    xx = sq_norms(X) if metric == "sqeuclidean" else None
+    tol_abs = tolerance(X, tol, xx=xx)
+
+    def run():
+        return lloyd_loop(
+            start_centroids(X, k, init, rng, metric),
+            lambda C: nearest_centroid(X, C, metric, rows, xx),
+            lambda labels, C: update_centroids(X, labels, k, metric),
+            max_iter=max_iter,
+            tol_abs=tol_abs,
+            # The loop's distances use the fast expanded form; the reported
+            # objective is recomputed exactly from x - c, once.
+            inertia=lambda C, labels, costs: point_costs(
+                X, C, labels, metric, rows, total=True
+            ),
+        )
+
+    return best_run(n_init, run)

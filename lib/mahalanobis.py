@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._chunks import check_working_memory, map_chunks, rows_for_budget
 from ._validation import check_array, check_float, check_int, check_random_state
-from .distances import WORKING_MEMORY_MB
-from .init import _sample_distinct, check_distinct, check_init
-from .kmeans import History, KMeansResult, _fill_empty, _update
+from .init import check_distinct, check_init, start_centroids
+from .kmeans import lloyd_loop, tolerance, update_centroids
 
 
 def check_sigma(sigma, n_features, name="sigma"):
@@ -50,14 +50,21 @@ def check_sigma(sigma, n_features, name="sigma"):
 def _mahalanobis_rows(d, k, working_memory=None):
     # Per row: the (k, d) differences and the (k, d) product with sigma, plus (k,)
     # output.
-    mb = WORKING_MEMORY_MB if working_memory is None else working_memory
-    return max(1, int(mb * 2**20 // (8 * (2 * k * d + k + d))))
+    return rows_for_budget(8 * (2 * k * d + k + d), working_memory)
 
 
-def _mahalanobis_chunk(Xc, C, S):
+def mahalanobis_chunk(Xc, C, S):
     """(len(Xc), len(C)) matrix of (x - c)^T S (x - c).
 
-    Computed from the differences themselves.
+    Computed from the differences themselves. Xc, C and the (d, d) matrix S
+    are valid float64 (no checks: :func:`mahalanobis_distances` is the
+    checked entry point).
+
+    Examples
+    --------
+    >>> mahalanobis_chunk(np.zeros((1, 2)), np.array([[3.0, 0.0], [0.0, 1.0]]),
+    ...                   np.diag([1.0, 100.0]))
+    array([[  9., 100.]])
     """
     diff = Xc[:, None, :] - C[None, :, :]
     # Summing diff * (diff @ S) never forms x^T S x - 2 x^T S c + ..., so there is
@@ -69,12 +76,15 @@ def _mahalanobis_assign(X, C, S, rows):
     n = X.shape[0]
     labels = np.empty(n, dtype=np.intp)
     mind = np.empty(n)
-    for start in range(0, n, rows):
-        D = _mahalanobis_chunk(X[start : start + rows], C, S)
+
+    def work(sl):
+        D = mahalanobis_chunk(X[sl], C, S)
         # Ties go to the lowest centroid index, as in lib.assign.
         lab = np.argmin(D, axis=1)
-        labels[start : start + rows] = lab
-        mind[start : start + rows] = D[np.arange(len(lab)), lab]
+        labels[sl] = lab
+        mind[sl] = D[np.arange(len(lab)), lab]
+
+    map_chunks(work, n, rows)
     return labels, mind
 
 
@@ -115,12 +125,16 @@ def mahalanobis_distances(X, centroids, sigma, *, working_memory=None):
     X = check_array(X)
     C = _check_centroids(centroids, X.shape[1])
     S = check_sigma(sigma, X.shape[1])
-    if working_memory is not None:
-        check_float(working_memory, "working_memory", low=1e-9)
-    rows = _mahalanobis_rows(X.shape[1], C.shape[0], working_memory)
-    return np.vstack(
-        [_mahalanobis_chunk(X[s : s + rows], C, S) for s in range(0, X.shape[0], rows)]
+    rows = _mahalanobis_rows(
+        X.shape[1], C.shape[0], check_working_memory(working_memory)
     )
+    D = np.empty((X.shape[0], C.shape[0]))
+
+    def work(sl):
+        D[sl] = mahalanobis_chunk(X[sl], C, S)
+
+    map_chunks(work, X.shape[0], rows)
+    return D
 
 
 def _check_centroids(centroids, d):
@@ -178,11 +192,10 @@ def mahalanobis_assign(
     X = check_array(X)
     C = _check_centroids(centroids, X.shape[1])
     S = check_sigma(sigma, X.shape[1])
-    if working_memory is not None:
-        check_float(working_memory, "working_memory", low=1e-9)
-    labels, dist = _mahalanobis_assign(
-        X, C, S, _mahalanobis_rows(X.shape[1], C.shape[0], working_memory)
+    rows = _mahalanobis_rows(
+        X.shape[1], C.shape[0], check_working_memory(working_memory)
     )
+    labels, dist = _mahalanobis_assign(X, C, S, rows)
     return (labels, dist) if return_distances else labels
 
 
@@ -255,37 +268,26 @@ def mahalanobis_kmeans(
     max_iter = check_int(max_iter, "max_iter")
     tol = check_float(tol, "tol")
     rng = check_random_state(seed)
-    if working_memory is not None:
-        check_float(working_memory, "working_memory", low=1e-9)
-    C = check_init(init, k, d, methods=("sample",))
-    if C is None:
+    working_memory = check_working_memory(working_memory)
+    init = check_init(init, k, d, methods=("sample",))
+    if isinstance(init, str):
         check_distinct(X, k)
-        C = _sample_distinct(X, k, rng)
 
     rows = _mahalanobis_rows(d, k, working_memory)
-    cov = np.cov(X, rowvar=False, bias=True).reshape(d, d)
-    tol_abs = tol * float(np.trace(S @ cov)) / d
-    hist = History()
-    labels, costs = _mahalanobis_assign(X, C, S, rows)
-    hist.centroids.append(C.copy())
-    hist.inertia.append(float(costs.sum()))
-    converged, n_iter = False, 0
-    for n_iter in range(1, max_iter + 1):
-        labels_used = _fill_empty(X, labels, costs, k)
-        # The mean, as the chapter proves.
-        C_new = _update(X, labels_used, k, "sqeuclidean")
+
+    def sigma_shift(C_new, C):
         step = C_new - C
-        shift = float(np.einsum("kd,kd->", step @ S, step))
-        C = C_new
-        new_labels, costs = _mahalanobis_assign(X, C, S, rows)
-        hist.centroids.append(C.copy())
-        hist.inertia.append(float(costs.sum()))
-        done = np.array_equal(new_labels, labels_used) or shift <= tol_abs
-        labels = new_labels
-        if done:
-            converged = True
-            break
-    return KMeansResult(C, labels, float(costs.sum()), n_iter, converged, hist)
+        return float(np.einsum("kd,kd->", step @ S, step))
+
+    return lloyd_loop(
+        start_centroids(X, k, init, rng),
+        lambda C: _mahalanobis_assign(X, C, S, rows),
+        # The mean, as the chapter proves.
+        lambda labels, C: update_centroids(X, labels, k),
+        max_iter=max_iter,
+        tol_abs=tolerance(X, tol, sigma=S),
+        shift=sigma_shift,
+    )
 
 
 def sqrtm_spd(sigma):

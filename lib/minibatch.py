@@ -9,21 +9,52 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from ._chunks import check_working_memory
 from ._validation import check_array, check_float, check_int, check_random_state
-from .distances import _assign, _sq_norms, chunk_rows, point_costs
-from .init import _init, check_distinct, check_init, count_distinct
-from .kmeans import History, KMeansResult
+from .distances import chunk_rows, nearest_centroid, point_costs, sq_norms
+from .init import check_distinct, check_init, count_distinct, start_centroids
+from .kmeans import History, KMeansResult, tolerance
 
 
-def _minibatch_step(Xb, C, counts, xxb):
+def minibatch_step(Xb, C, counts, xxb):
     """One Sculley update, in place; returns the batch's labels and costs.
 
     Feeding the batch point by point with learning rate ``1 / counts[c]``
     makes each centroid the running mean of every point it has ever been
     given; adding the batch's per-cluster sums in one go is the same update.
+
+    Parameters
+    ----------
+    Xb : ndarray of shape (batch_size, n_features), float64
+    C : ndarray of shape (k, n_features)
+        Updated in place.
+    counts : ndarray of shape (k,)
+        Points each centroid has been given so far; updated in place.
+    xxb : ndarray of shape (batch_size,)
+        ``sq_norms(Xb)``.
+
+    Returns
+    -------
+    labels, costs : ndarray of shape (batch_size,)
+        The batch's assignment to the centroids before the update.
+
+    Notes
+    -----
+    The step of :func:`minibatch_kmeans`, without its checks. From zero
+    counts it is one Lloyd update (the chapter "Initialization, failure cases
+    and choosing k" checks that).
+
+    Examples
+    --------
+    >>> Xb = np.array([[0.0], [2.0], [10.0]])
+    >>> C, counts = np.array([[1.0], [9.0]]), np.array([1.0, 0.0])
+    >>> minibatch_step(Xb, C, counts, Xb[:, 0] ** 2)[0]
+    array([0, 0, 1])
+    >>> C.ravel().tolist(), counts.tolist()
+    ([1.0, 10.0], [3.0, 1.0])
     """
     k = C.shape[0]
-    labels, cost = _assign(Xb, C, "sqeuclidean", Xb.shape[0], xxb)
+    labels, cost = nearest_centroid(Xb, C, "sqeuclidean", Xb.shape[0], xxb)
     m = np.bincount(labels, minlength=k).astype(float)
     b = Xb.shape[0]
     # A sparse (k, b) indicator times the batch sums each cluster in O(b d).
@@ -155,10 +186,9 @@ def minibatch_kmeans(
             f"callback must be callable, got {callback!r}; "
             f"pass a function callback(t, centroids) or None"
         )
-    if working_memory is not None:
-        check_float(working_memory, "working_memory", low=1e-9)
+    working_memory = check_working_memory(working_memory)
     rng = check_random_state(seed)
-    C0 = check_init(init, k, d)
+    init = check_init(init, k, d)
     check_distinct(X, k)
 
     # Initialize on a subsample; fall back to all of X when the subsample
@@ -168,31 +198,31 @@ def minibatch_kmeans(
         Xi = X
     best_C, best_cost = None, np.inf
     for _ in range(n_init):
-        C = C0.copy() if C0 is not None else _init(Xi, k, init, rng, "sqeuclidean")
-        _, cost = _assign(Xi, C, "sqeuclidean", chunk_rows(k, d), _sq_norms(Xi))
+        C = start_centroids(Xi, k, init, rng)
+        _, cost = nearest_centroid(Xi, C, "sqeuclidean", chunk_rows(k, d), sq_norms(Xi))
         if cost.sum() < best_cost:
             best_C, best_cost = C, cost.sum()
     C = best_C.copy()
 
     rows = chunk_rows(k, d, "sqeuclidean", working_memory)
-    xx = _sq_norms(X)
+    xx = sq_norms(X)
 
     def full_inertia(C):
-        labels, _ = _assign(X, C, "sqeuclidean", rows, xx)
+        labels, _ = nearest_centroid(X, C, "sqeuclidean", rows, xx)
         return point_costs(X, C, labels, "sqeuclidean", total=True)
 
     hist = History()
     hist.centroids.append(C.copy())
     hist.inertia.append(full_inertia(C) if full_history else n * best_cost / len(Xi))
     counts = np.zeros(k)
-    tol_abs = tol * float(np.mean(np.var(X, axis=0)))
+    tol_abs = tolerance(X, tol)
     ewa, ewa_best, no_improve = None, np.inf, 0
     alpha = min(1.0, 2.0 * batch_size / (n + 1))  # scikit-learn's smoothing weight
     converged, n_iter = False, 0
     for n_iter in range(1, max_iter + 1):
         idx = rng.integers(0, n, batch_size)
         C_old = C.copy()
-        _, cost = _minibatch_step(X[idx], C, counts, xx[idx])
+        _, cost = minibatch_step(X[idx], C, counts, xx[idx])
         batch_mean = float(cost.mean())
         hist.centroids.append(C.copy())
         hist.inertia.append(full_inertia(C) if full_history else n * batch_mean)
@@ -209,6 +239,6 @@ def minibatch_kmeans(
         if max_no_improvement is not None and no_improve >= max_no_improvement:
             converged = True
             break
-    labels, _ = _assign(X, C, "sqeuclidean", rows, xx)
+    labels, _ = nearest_centroid(X, C, "sqeuclidean", rows, xx)
     inertia = point_costs(X, C, labels, "sqeuclidean", total=True)
     return KMeansResult(C, labels, inertia, n_iter, converged, hist)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._chunks import check_working_memory, chunks, rows_for_budget
 from ._validation import check_array, check_choice, check_int, check_random_state
 from .kmeans import kmeans
-from .quantize import _check_chunk, _check_table, index_dtype, vq_encode
+from .quantize import check_table, index_dtype, vq_encode
 
 ADC_METRICS = ("sqeuclidean", "dot")
 
@@ -103,27 +104,27 @@ def pq_fit(
     return books
 
 
-def pq_encode(X, codebooks, *, chunk_size=None):
+def pq_encode(X, codebooks, *, working_memory=None):
     """The `m` sub-codebook indices of every row, shape (n_samples, m).
 
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
     codebooks : ndarray of shape (m, ksub, n_features // m)
-    chunk_size : int, optional
-        Rows encoded at a time; see :func:`vq_encode`.
+    working_memory : float, optional
+        Bound in MiB on each chunk's temporaries; see :func:`vq_encode`.
 
     Returns
     -------
     codes : ndarray of shape (n_samples, m), dtype ``index_dtype(ksub)``
     """
-    X = _check_table(X)
+    X = check_table(X)
     B = _check_codebooks(codebooks, X.shape[1])
     m, ksub, dsub = B.shape
     codes = np.empty((X.shape[0], m), dtype=index_dtype(ksub))
     for j in range(m):
         codes[:, j] = vq_encode(
-            X[:, j * dsub : (j + 1) * dsub], B[j], chunk_size=chunk_size
+            X[:, j * dsub : (j + 1) * dsub], B[j], working_memory=working_memory
         )
     return codes
 
@@ -169,7 +170,7 @@ def pq_decode(codes, codebooks):
 
 
 def pq_search_adc(
-    queries, codes, codebooks, k=10, *, metric="sqeuclidean", chunk_size=None
+    queries, codes, codebooks, k=10, *, metric="sqeuclidean", working_memory=None
 ):
     """Nearest database rows to each query, by asymmetric distance computation.
 
@@ -189,8 +190,10 @@ def pq_search_adc(
     metric : {"sqeuclidean", "dot"}, default="sqeuclidean"
         Rank by smallest squared distance or by largest inner product. For
         unit-length queries and data both approximate cosine ranking.
-    chunk_size : int, optional
-        Database rows scored at a time per query block.
+    working_memory : float, optional
+        Bound in MiB on the temporaries of each chunk of database rows scored
+        for a query (default ``lib.distances.WORKING_MEMORY_MB``). The result
+        does not depend on it.
 
     Returns
     -------
@@ -229,7 +232,8 @@ def pq_search_adc(
         )
     n = codes.shape[0]
     k = check_int(k, "k", high=n, high_reason=f"the database size ({n})")
-    rows = _check_chunk(chunk_size)
+    # Per database row: its m codes as intp, shifted, and the m looked-up terms.
+    rows = rows_for_budget(8 * (2 * m + 1), check_working_memory(working_memory))
     Qs = Q.reshape(len(Q), m, dsub)
     # Look-up tables, shape (n_queries, m, ksub).
     if metric == "sqeuclidean":
@@ -241,9 +245,9 @@ def pq_search_adc(
     out = np.empty((len(Q), k), dtype=np.intp)
     for qi in range(len(Q)):
         scores = np.empty(n)
-        for start in range(0, n, rows):
-            c = codes[start : start + rows].astype(np.intp) + offsets
-            scores[start : start + rows] = flat[qi][c].sum(axis=1)
+        for sl in chunks(n, rows):
+            c = codes[sl].astype(np.intp) + offsets
+            scores[sl] = flat[qi][c].sum(axis=1)
         top = np.argpartition(scores, k - 1)[:k]
         out[qi] = top[np.argsort(scores[top], kind="stable")]
     return out

@@ -13,11 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._chunks import check_working_memory, chunks, rows_for_budget
 from ._validation import check_array, check_int
 from .distances import assign
-
-#: Rows per chunk when a function streams through a large table.
-CHUNK_SIZE = 65536
 
 
 def index_dtype(k):
@@ -33,19 +31,28 @@ def index_dtype(k):
     return np.dtype(np.uint64)
 
 
-def _check_chunk(chunk_size):
-    return CHUNK_SIZE if chunk_size is None else check_int(chunk_size, "chunk_size")
+def check_table(X, name="X"):
+    """A 2-D real array, validated without copying a large float32 table.
 
+    Only its shape and dtype are checked here: the functions that take a table
+    stream through it in chunks, and each chunk's values are checked (finite)
+    when it is converted to float64. Raises the messages of
+    :func:`lib._validation.check_array`.
 
-def _check_table(X, name="X"):
-    """A 2-D real array, validated without copying a large float32 table."""
+    Examples
+    --------
+    >>> check_table(np.zeros((2, 3), dtype=np.float32)).dtype
+    dtype('float32')
+    >>> check_table([[1, 2]]).shape
+    (1, 2)
+    """
     arr = np.asarray(X)
     if arr.ndim != 2 or not np.issubdtype(arr.dtype, np.number) or arr.size == 0:
         check_array(arr, name)  # raises the house error message
     return arr
 
 
-def vq_encode(X, codebook, *, chunk_size=None):
+def vq_encode(X, codebook, *, working_memory=None):
     """Index of the nearest codeword (squared Euclidean) for every row of `X`.
 
     Parameters
@@ -54,9 +61,11 @@ def vq_encode(X, codebook, *, chunk_size=None):
         Any real dtype; it is never copied whole, so a float32 table of
         hundreds of MB costs only one chunk of float64 temporaries.
     codebook : array-like of shape (k, n_features)
-    chunk_size : int, optional
-        Rows encoded at a time (default ``CHUNK_SIZE`` = 65,536). The result
-        does not depend on it.
+    working_memory : float, optional
+        Bound in MiB on the float64 copy of each chunk of rows, and on each
+        distance block :func:`lib.assign` builds for it (default
+        ``lib.distances.WORKING_MEMORY_MB`` = 64). The result does not depend
+        on it.
 
     Returns
     -------
@@ -79,18 +88,19 @@ def vq_encode(X, codebook, *, chunk_size=None):
     >>> vq_encode(np.array([[1.0, 0.0], [9.0, 8.0], [0.0, 2.0]]), C)
     array([0, 1, 0], dtype=uint8)
     """
-    X = _check_table(X)
+    X = check_table(X)
     C = check_array(codebook, "codebook")
     if C.shape[1] != X.shape[1]:
         raise ValueError(
             f"codebook has {C.shape[1]} features but X has {X.shape[1]}; "
             f"pass a codebook of shape (k, {X.shape[1]})"
         )
-    rows = _check_chunk(chunk_size)
+    working_memory = check_working_memory(working_memory)
+    rows = rows_for_budget(8 * X.shape[1], working_memory)
     out = np.empty(X.shape[0], dtype=index_dtype(C.shape[0]))
-    for start in range(0, X.shape[0], rows):
+    for sl in chunks(X.shape[0], rows):
         # lib.assign validates each chunk (finite values) and bounds its own memory.
-        out[start : start + rows] = assign(X[start : start + rows], C)
+        out[sl] = assign(X[sl], C, working_memory=working_memory)
     return out
 
 

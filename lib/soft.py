@@ -13,15 +13,16 @@ import numpy as np
 from scipy.special import logsumexp
 
 from ._validation import check_array, check_float, check_int, check_random_state
-from .distances import _sq_norms
-from .init import _init, check_distinct, check_init
+from .distances import sq_norms
+from .init import check_distinct, check_init, start_centroids
+from .kmeans import kmeans, tolerance
 
 
 def _sq_dist(X, C):
     D = X @ C.T
     D *= -2.0
-    D += _sq_norms(C)[None, :]
-    D += _sq_norms(X)[:, None]
+    D += sq_norms(C)[None, :]
+    D += sq_norms(X)[:, None]
     return np.maximum(D, 0.0, out=D)
 
 
@@ -157,7 +158,7 @@ def soft_kmeans(X, k, beta, *, init="k-means++", max_iter=300, tol=1e-6, seed=No
     tol = check_float(tol, "tol")
     rng = check_random_state(seed)
     C = _initial(X, k, init, rng)
-    tol_abs = tol * float(np.mean(np.var(X, axis=0)))
+    tol_abs = tolerance(X, tol)
     converged, n_iter = False, 0
     for n_iter in range(1, max_iter + 1):
         R = np.exp(_log_resp(-beta * _sq_dist(X, C)))
@@ -179,11 +180,10 @@ def soft_kmeans(X, k, beta, *, init="k-means++", max_iter=300, tol=1e-6, seed=No
 
 
 def _initial(X, k, init, rng):
-    C = check_init(init, k, X.shape[1])
-    if C is None:
+    init = check_init(init, k, X.shape[1])
+    if isinstance(init, str):
         check_distinct(X, k)
-        C = _init(X, k, init, rng, "sqeuclidean")
-    return C
+    return start_centroids(X, k, init, rng)
 
 
 @dataclass
@@ -216,7 +216,27 @@ class GMMResult:
     converged: bool
 
 
-def _e_step(X, means, variances, weights):
+def e_step(X, means, variances, weights):
+    """The E-step of :func:`spherical_gmm`: mean log-likelihood and responsibilities.
+
+    ``r_ij ∝ w_j N(x_i | mu_j, sigma_j^2 I)``, normalized with log-sum-exp.
+    No checks (internal API): X and means are float64 of shapes (n, d) and
+    (k, d), variances and weights positive of shape (k,).
+
+    Returns
+    -------
+    log_likelihood : float
+        Mean over the samples.
+    R : ndarray of shape (n_samples, k)
+        Rows sum to 1.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0], [1.0]])
+    >>> ll, R = e_step(X, np.array([[0.0], [1.0]]), np.ones(2), np.full(2, 0.5))
+    >>> R.sum(axis=1).tolist()
+    [1.0, 1.0]
+    """
     d = X.shape[1]
     logits = (
         -0.5 * _sq_dist(X, means) / variances[None, :]
@@ -300,8 +320,6 @@ def spherical_gmm(
     >>> np.sqrt(np.sort(res.variances)).round(1).tolist()
     [1.0, 1.9]
     """
-    from .kmeans import kmeans
-
     X = check_array(X)
     n, d = X.shape
     k = check_int(k, "k", high=n, high_reason=f"the number of samples ({n})")
@@ -326,12 +344,12 @@ def spherical_gmm(
     ll, converged, n_iter = -np.inf, False, 0
     for n_iter in range(1, max_iter + 1):
         prev = ll
-        ll, R = _e_step(X, means, variances, weights)
+        ll, R = e_step(X, means, variances, weights)
         means, variances, weights = _m_step(X, R, shared, reg_covar)
         if abs(ll - prev) < tol:
             converged = True
             break
-    ll, R = _e_step(X, means, variances, weights)
+    ll, R = e_step(X, means, variances, weights)
     return GMMResult(
         means, variances, weights, R, R.argmax(axis=1), ll, n_iter, converged
     )

@@ -14,6 +14,7 @@ from scipy.linalg import eigh
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import eigsh
 
+from ._chunks import check_working_memory, chunks
 from ._validation import (
     check_array,
     check_choice,
@@ -21,7 +22,7 @@ from ._validation import (
     check_int,
     check_random_state,
 )
-from .distances import _sq_norms, chunk_rows
+from .distances import chunk_rows, sq_norms
 from .kmeans import KMeansResult, kmeans
 
 LAPLACIANS = ("unnormalized", "symmetric", "random-walk", "regularized")
@@ -139,11 +140,23 @@ def laplacian(A, kind="symmetric", *, tau=None):
         )
     if tau is not None:
         tau = check_float(tau, "tau")
-    return _laplacian(A, kind, tau)
+    return build_laplacian(A, kind, tau)
 
 
-def _laplacian(A, kind, tau):
-    """:func:`laplacian` for a valid CSR `A`."""
+def build_laplacian(A, kind, tau):
+    """:func:`laplacian` without the checks: `A` is a valid CSR adjacency matrix.
+
+    `kind` is one of ``LAPLACIANS`` and `tau` None or a float (for
+    ``"regularized"``). :func:`spectral_embedding`, which has checked its
+    arguments already, calls this directly.
+
+    Examples
+    --------
+    >>> A = sp.csr_matrix(np.array([[0.0, 2.0], [2.0, 0.0]]))
+    >>> build_laplacian(A, "unnormalized", None).toarray()
+    array([[ 2., -2.],
+           [-2.,  2.]])
+    """
     d = np.asarray(A.sum(axis=1)).ravel()
     if kind == "unnormalized":
         return sp.csr_matrix(sp.diags(d) - A)
@@ -162,8 +175,24 @@ def _laplacian(A, kind, tau):
     return sp.csr_matrix(sp.diags(s) @ (sp.diags(d) - A) @ sp.diags(s))
 
 
-def _smallest_eigh(L, k, solver, rng):
-    """The k smallest eigenpairs of the symmetric matrix L, ascending."""
+def smallest_eigh(L, k, solver, rng):
+    """The k smallest eigenpairs of the symmetric sparse matrix L, ascending.
+
+    `solver` is ``"dense"``, ``"arpack"`` or ``"auto"`` (dense up to
+    ``DENSE_MAX_NODES`` nodes); `rng`, a Generator, seeds ARPACK's start
+    vector. No checks (internal API): :func:`spectral_embedding` validates.
+
+    Returns
+    -------
+    vals : ndarray of shape (k,)
+    vecs : ndarray of shape (n_nodes, k)
+
+    Examples
+    --------
+    >>> L = sp.csr_matrix(np.diag([3.0, 1.0, 2.0]))
+    >>> smallest_eigh(L, 2, "dense", np.random.default_rng(0))[0]
+    array([1., 2.])
+    """
     n = L.shape[0]
     if solver == "dense" or (solver == "auto" and (n <= DENSE_MAX_NODES or k >= n - 1)):
         vals, vecs = eigh(L.toarray(), subset_by_index=[0, k - 1])
@@ -278,8 +307,8 @@ def spectral_embedding(
         )
     if tau is not None:
         tau = check_float(tau, "tau")
-    L = _laplacian(A, kind, tau)
-    vals, V = _smallest_eigh(L, k, solver, rng)
+    L = build_laplacian(A, kind, tau)
+    vals, V = smallest_eigh(L, k, solver, rng)
     if laplacian == "random-walk":
         d = np.asarray(A.sum(axis=1)).ravel()
         V = V * np.where(d > 0, _inv_sqrt(d), 1.0)[:, None]
@@ -503,11 +532,12 @@ def knn_graph(X, n_neighbors=10, *, sigma=None, working_memory=None):
     )
     if sigma is not None:
         sigma = check_float(sigma, "sigma", low=1e-300)
-    rows = chunk_rows(n, X.shape[1], "sqeuclidean", working_memory)
-    xx = _sq_norms(X)
+    rows = chunk_rows(
+        n, X.shape[1], "sqeuclidean", check_working_memory(working_memory)
+    )
+    xx = sq_norms(X)
     nbr = np.empty((n, n_neighbors), dtype=np.intp)
-    for start in range(0, n, rows):
-        sl = slice(start, min(start + rows, n))
+    for sl in chunks(n, rows):
         D = np.maximum(xx[sl, None] - 2 * X[sl] @ X.T + xx[None, :], 0.0)
         D[np.arange(sl.stop - sl.start), np.arange(sl.start, sl.stop)] = np.inf
         # A stable sort breaks distance ties by the lower index, so the graph

@@ -10,11 +10,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._chunks import check_working_memory, chunks, rows_for_budget
 from ._validation import check_array, check_float, check_int, check_random_state
-from .distances import _assign, chunk_rows, point_costs
-from .init import _init, check_distinct, check_init
-from .kmeans import History, KMeansResult, _fill_empty, _update
-from .quantize import CHUNK_SIZE, _check_chunk, _check_table
+from .distances import chunk_rows, nearest_centroid, point_costs
+from .init import check_distinct, check_init, start_centroids
+from .kmeans import best_run, lloyd_loop, tolerance, update_centroids
+from .quantize import check_table
+
+
+def _table_rows(n_features):
+    # The float64 copy of a chunk (and a few row-long temporaries) in the
+    # default working memory: 65,536 rows of 128 features.
+    return rows_for_budget(8 * n_features)
 
 
 def normalize_rows(X, *, out=None):
@@ -37,12 +44,12 @@ def normalize_rows(X, *, out=None):
     array([[0.6, 0.8],
            [0. , 1. ]])
     """
-    X = _check_table(X)
+    X = check_table(X)
     if out is None:
         dt = X.dtype if np.issubdtype(X.dtype, np.floating) else np.float64
         out = np.empty(X.shape, dtype=dt)
-    for start in range(0, X.shape[0], CHUNK_SIZE):
-        sl = slice(start, start + CHUNK_SIZE)
+    for sl in chunks(X.shape[0], _table_rows(X.shape[1])):
+        start = sl.start
         block = np.asarray(X[sl], dtype=np.float64)
         norms = np.sqrt(np.einsum("ij,ij->i", block, block))
         if not np.all(norms > 0) or not np.all(np.isfinite(norms)):
@@ -72,15 +79,14 @@ def cosine_similarities(X, Y):
     >>> cosine_similarities(X, np.array([[2.0, 0.0], [-1.0, 1.0]]))
     array([1., 0.])
     """
-    X, Y = _check_table(X), _check_table(Y, "Y")
+    X, Y = check_table(X), check_table(Y, "Y")
     if X.shape != Y.shape:
         raise ValueError(
             f"X has shape {X.shape} but Y has shape {Y.shape}; pass two tables "
             f"of the same shape (row i of Y reconstructs row i of X)"
         )
     out = np.empty(X.shape[0])
-    for start in range(0, X.shape[0], CHUNK_SIZE):
-        sl = slice(start, start + CHUNK_SIZE)
+    for sl in chunks(X.shape[0], _table_rows(2 * X.shape[1])):
         a, b = np.asarray(X[sl], np.float64), np.asarray(Y[sl], np.float64)
         dots = np.einsum("ij,ij->i", a, b)
         norms = np.sqrt(np.einsum("ij,ij->i", a, a) * np.einsum("ij,ij->i", b, b))
@@ -161,57 +167,52 @@ def spherical_kmeans(
     n_init, max_iter = check_int(n_init, "n_init"), check_int(max_iter, "max_iter")
     tol = check_float(tol, "tol")
     rng = check_random_state(seed)
-    C0 = check_init(init, k, d)
-    if C0 is not None:
-        C0 = normalize_rows(C0)
-    if working_memory is not None:
-        check_float(working_memory, "working_memory", low=1e-9)
+    init = check_init(init, k, d)
+    if not isinstance(init, str):
+        init = normalize_rows(init)
+    working_memory = check_working_memory(working_memory)
     check_distinct(X, k, "directions")
     rows = chunk_rows(k, d, "sqeuclidean", working_memory)
-    tol_abs = tol * float(np.mean(np.var(X, axis=0)))
-    best = None
-    for _ in range(n_init):
-        C = C0.copy() if C0 is not None else _init(X, k, init, rng, "sqeuclidean")
-        res = _spherical_lloyd(X, normalize_rows(C), max_iter, tol_abs, rows)
-        if best is None or res.inertia < best.inertia:
-            best = res
-    return best
+    tol_abs = tolerance(X, tol)
 
+    def cosine_costs(C):
+        labels, _ = nearest_centroid(X, C, "sqeuclidean", rows)
+        # ||x - c||^2 = 2 - 2 cos for unit vectors, so half of it is 1 - cos.
+        return labels, point_costs(X, C, labels, "sqeuclidean") / 2
 
-def _spherical_lloyd(X, C, max_iter, tol_abs, rows):
-    k = C.shape[0]
-    hist = History()
-
-    def step(C):
-        labels, _ = _assign(X, C, "sqeuclidean", rows)
-        costs = point_costs(X, C, labels, "sqeuclidean")  # = 2 - 2 cos
-        hist.centroids.append(C.copy())
-        hist.inertia.append(costs.sum() / 2)
-        return labels, costs
-
-    labels, costs = step(C)
-    converged, n_iter = False, 0
-    for n_iter in range(1, max_iter + 1):
-        used = _fill_empty(X, labels, costs, k)
-        M = _update(X, used, k, "sqeuclidean")
-        norms = np.linalg.norm(M, axis=1)
-        # A cluster whose unit vectors cancel out has no mean direction: keep its
-        # centroid.
-        C_new = np.where(
-            norms[:, None] > 1e-12, M / np.maximum(norms, 1e-12)[:, None], C
+    def run():
+        C = start_centroids(X, k, init, rng)
+        return lloyd_loop(
+            normalize_rows(C),
+            cosine_costs,
+            lambda labels, C: spherical_update(X, labels, C),
+            max_iter=max_iter,
+            tol_abs=tol_abs,
         )
-        shift = np.sum((C_new - C) ** 2)
-        C = C_new
-        new_labels, costs = step(C)
-        done = np.array_equal(new_labels, used) or shift <= tol_abs
-        labels = new_labels
-        if done:
-            converged = True
-            break
-    return KMeansResult(C, labels, float(costs.sum() / 2), n_iter, converged, hist)
+
+    return best_run(n_init, run)
 
 
-def cosine_knn(queries, X, k=10, *, chunk_size=None):
+def spherical_update(X, labels, C):
+    """New centroids: each cluster's mean direction, re-normalized to unit length.
+
+    A cluster whose unit vectors cancel out has no mean direction and keeps its
+    centroid from `C`. Every cluster in `labels` has a member (no checks:
+    internal API, the update step of :func:`spherical_kmeans`).
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])
+    >>> spherical_update(X, np.array([0, 0, 1]), np.eye(2)).round(4)
+    array([[ 0.7071,  0.7071],
+           [-1.    ,  0.    ]])
+    """
+    M = update_centroids(X, labels, C.shape[0])
+    norms = np.linalg.norm(M, axis=1)
+    return np.where(norms[:, None] > 1e-12, M / np.maximum(norms, 1e-12)[:, None], C)
+
+
+def cosine_knn(queries, X, k=10, *, working_memory=None):
     """Exact cosine nearest neighbours: the ground truth for :func:`recall_at_k`.
 
     Parameters
@@ -219,6 +220,10 @@ def cosine_knn(queries, X, k=10, *, chunk_size=None):
     queries : array-like of shape (n_queries, n_features)
     X : array-like of shape (n_database, n_features)
     k : int, default=10
+    working_memory : float, optional
+        Bound in MiB on the normalized float64 copy of each chunk of database
+        rows (default ``lib.distances.WORKING_MEMORY_MB``). The result does
+        not depend on it.
 
     Returns
     -------
@@ -231,7 +236,7 @@ def cosine_knn(queries, X, k=10, *, chunk_size=None):
     array([[1, 2]])
     """
     Q = normalize_rows(check_array(queries, "queries"))
-    X = _check_table(X)
+    X = check_table(X)
     if X.shape[1] != Q.shape[1]:
         raise ValueError(
             f"X has {X.shape[1]} features but queries have {Q.shape[1]}; "
@@ -239,10 +244,12 @@ def cosine_knn(queries, X, k=10, *, chunk_size=None):
         )
     n = X.shape[0]
     k = check_int(k, "k", high=n, high_reason=f"the database size ({n})")
-    rows = _check_chunk(chunk_size)
+    rows = rows_for_budget(
+        8 * (X.shape[1] + len(Q)), check_working_memory(working_memory)
+    )
     sims = np.empty((len(Q), n))
-    for start in range(0, n, rows):
-        sims[:, start : start + rows] = Q @ normalize_rows(X[start : start + rows]).T
+    for sl in chunks(n, rows):
+        sims[:, sl] = Q @ normalize_rows(X[sl]).T
     top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
     order = np.argsort(-np.take_along_axis(sims, top, 1), axis=1, kind="stable")
     return np.take_along_axis(top, order, 1)

@@ -1,4 +1,4 @@
-"""Tests for the data layer: lib/datasets.py, lib/_fetch.py, lib/_gml.py.
+"""Tests for the data layer: lib/datasets.py, lib/datafiles.py, lib/_gml.py.
 
 All tests run offline. An autouse fixture replaces pooch's downloader with
 one that fails the test, so no test reaches the network by accident; the
@@ -19,8 +19,8 @@ import pytest
 import requests
 from PIL import Image
 
-from lib import _fetch, datasets
-from lib._fetch import (
+from lib import datafiles, datasets
+from lib.datafiles import (
     CorruptDataError,
     DataNotFoundError,
     HashMismatchError,
@@ -44,7 +44,7 @@ def forbid_network(monkeypatch):
 
         return refuse
 
-    monkeypatch.setattr(_fetch, "_downloader", downloader_for)
+    monkeypatch.setattr(datafiles, "downloader", downloader_for)
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def fake_downloader(monkeypatch, content, fail_after=None):
 
         return download
 
-    monkeypatch.setattr(_fetch, "_downloader", downloader_for)
+    monkeypatch.setattr(datafiles, "downloader", downloader_for)
     return calls
 
 
@@ -86,7 +86,7 @@ def sha(data):
 def register(monkeypatch, name, content, **kw):
     """Record ``content``'s hash for ``name`` (for files the test writes)."""
     kw.setdefault("urls", (f"https://example.invalid/{name}",))
-    monkeypatch.setitem(_fetch.FILES, name, Remote(name, sha256=sha(content), **kw))
+    monkeypatch.setitem(datafiles.FILES, name, Remote(name, sha256=sha(content), **kw))
 
 
 def idx_gz(array, magic_type=0x08):
@@ -211,7 +211,7 @@ def test_present_file_with_right_hash_never_downloads(dirs, monkeypatch):
     register(monkeypatch, "mnist/x.gz", blob)
     (cache / "mnist").mkdir()
     (cache / "mnist" / "x.gz").write_bytes(blob)
-    assert _fetch.fetch("mnist/x.gz") == cache / "mnist" / "x.gz"  # no download
+    assert datafiles.fetch("mnist/x.gz") == cache / "mnist" / "x.gz"  # no download
 
 
 def test_data_dir_wins_over_cache(dirs, monkeypatch):
@@ -220,13 +220,13 @@ def test_data_dir_wins_over_cache(dirs, monkeypatch):
     register(monkeypatch, "a/b.txt", blob)
     (data / "a").mkdir()
     (data / "a" / "b.txt").write_bytes(blob)
-    assert _fetch.fetch("a/b.txt") == data / "a" / "b.txt"
+    assert datafiles.fetch("a/b.txt") == data / "a" / "b.txt"
     assert leftovers(cache) == []
 
 
 def test_unknown_file_name():
     with pytest.raises(ValueError, match="name='nope'"):
-        _fetch.fetch("nope")
+        datafiles.fetch("nope")
 
 
 def test_hash_mismatch_in_data_dir_names_file_and_hashes(dirs, monkeypatch):
@@ -235,14 +235,14 @@ def test_hash_mismatch_in_data_dir_names_file_and_hashes(dirs, monkeypatch):
     (data / "a").mkdir()
     (data / "a" / "b.txt").write_bytes(b"something else")
     with pytest.raises(HashMismatchError) as info:
-        _fetch.fetch("a/b.txt")
+        datafiles.fetch("a/b.txt")
     msg = str(info.value)
     assert "a/b.txt" in msg
     assert sha(b"the real thing") in msg and sha(b"something else") in msg
     # The user's ready copy is theirs: rejected every time, never modified.
     assert (data / "a" / "b.txt").read_bytes() == b"something else"
     with pytest.raises(HashMismatchError):
-        _fetch.fetch("a/b.txt")
+        datafiles.fetch("a/b.txt")
 
 
 def test_hash_mismatch_on_download_is_not_kept(dirs, monkeypatch):
@@ -250,7 +250,7 @@ def test_hash_mismatch_on_download_is_not_kept(dirs, monkeypatch):
     register(monkeypatch, "a/b.txt", b"the real thing")
     fake_downloader(monkeypatch, b"a tampered file")
     with pytest.raises(HashMismatchError) as info:
-        _fetch.fetch("a/b.txt")
+        datafiles.fetch("a/b.txt")
     msg = str(info.value)
     assert "a/b.txt" in msg and sha(b"the real thing") in msg
     assert sha(b"a tampered file") in msg
@@ -265,7 +265,7 @@ def test_corrupt_cached_file_is_moved_aside_and_replaced(dirs, monkeypatch):
     (cache / "a" / "b.txt").write_bytes(b"bit rot")
     fake_downloader(monkeypatch, b"the real thing")
     with pytest.warns(UserWarning, match="expected"):
-        path = _fetch.fetch("a/b.txt")
+        path = datafiles.fetch("a/b.txt")
     assert path.read_bytes() == b"the real thing"
     assert (cache / "a" / "b.txt.corrupt").read_bytes() == b"bit rot"
 
@@ -276,10 +276,10 @@ def test_interrupted_download_leaves_nothing_trusted(dirs, monkeypatch):
     register(monkeypatch, "a/b.bin", blob)
     fake_downloader(monkeypatch, blob, fail_after=1000)
     with pytest.raises(DataNotFoundError):
-        _fetch.fetch("a/b.bin")
+        datafiles.fetch("a/b.bin")
     assert leftovers(cache) == []  # pooch removed its temporary file
     calls = fake_downloader(monkeypatch, blob)
-    assert _fetch.fetch("a/b.bin").read_bytes() == blob
+    assert datafiles.fetch("a/b.bin").read_bytes() == blob
     assert len(calls) == 1
 
 
@@ -294,9 +294,9 @@ def test_download_killed_by_keyboard_interrupt_leaves_nothing(dirs, monkeypatch)
 
         return download
 
-    monkeypatch.setattr(_fetch, "_downloader", downloader_for)
+    monkeypatch.setattr(datafiles, "downloader", downloader_for)
     with pytest.raises(KeyboardInterrupt):
-        _fetch.fetch("a/b.bin")
+        datafiles.fetch("a/b.bin")
     assert leftovers(cache) == []
 
 
@@ -305,11 +305,13 @@ def test_no_network_and_no_copy_says_where_to_put_it(dirs, monkeypatch):
     for name in datasets._MNIST["test"][:2]:  # discard port: nothing listens
         url = f"http://127.0.0.1:9/{name}"
         monkeypatch.setitem(
-            _fetch.FILES, name, dataclasses.replace(_fetch.FILES[name], urls=(url,))
+            datafiles.FILES,
+            name,
+            dataclasses.replace(datafiles.FILES[name], urls=(url,)),
         )
     name = datasets._MNIST["test"][0]  # the first file load_mnist asks for
     url = f"http://127.0.0.1:9/{name}"
-    monkeypatch.setattr(_fetch, "_downloader", lambda url: None)  # real HTTP
+    monkeypatch.setattr(datafiles, "downloader", lambda url: None)  # real HTTP
     with pytest.raises(DataNotFoundError) as info:
         load_mnist("test")
     msg = str(info.value)
@@ -356,7 +358,7 @@ def test_archive_member_with_traversal_is_refused(dirs, monkeypatch, tmp_path):
     blob = make_zip(tmp_path / "src.zip", {"../polblogs.gml": gml})
     fake_downloader(monkeypatch, blob)
     with pytest.raises(UnsafeArchiveError, match=r"\.\./polblogs\.gml"):
-        _fetch.fetch("polblogs/polblogs.gml")
+        datafiles.fetch("polblogs/polblogs.gml")
     assert not (cache / "polblogs.gml").exists()
     assert leftovers(cache) == []  # the bad archive is not kept either
 
@@ -365,12 +367,12 @@ def test_archive_member_with_traversal_is_refused(dirs, monkeypatch, tmp_path):
     "name", ["../evil", "/etc/evil", "a/../../evil", "C:/evil", "a\\..\\evil", ""]
 )
 def test_unsafe_member_names(name):
-    assert not _fetch._safe_member_name(name)
+    assert not datafiles._safe_member_name(name)
 
 
 @pytest.mark.parametrize("name", ["polblogs.gml", "polblogs/polblogs.gml", "a/./b"])
 def test_safe_member_names(name):
-    assert _fetch._safe_member_name(name)
+    assert datafiles._safe_member_name(name)
 
 
 def test_archive_whose_member_has_wrong_hash(dirs, monkeypatch, tmp_path):
@@ -380,7 +382,7 @@ def test_archive_whose_member_has_wrong_hash(dirs, monkeypatch, tmp_path):
         monkeypatch, make_zip(tmp_path / "s.zip", {"polblogs.gml": b"graph [ x 1 ]"})
     )
     with pytest.raises(HashMismatchError, match="polblogs"):
-        _fetch.fetch("polblogs/polblogs.gml")
+        datafiles.fetch("polblogs/polblogs.gml")
     assert leftovers(cache) == []
 
 
@@ -389,7 +391,7 @@ def test_archive_that_is_not_a_zip(dirs, monkeypatch):
     register(monkeypatch, "polblogs/polblogs.gml", b"graph [ ]", member="polblogs.gml")
     fake_downloader(monkeypatch, b"<html>moved</html>")
     with pytest.raises(CorruptDataError, match="zip"):
-        _fetch.fetch("polblogs/polblogs.gml")
+        datafiles.fetch("polblogs/polblogs.gml")
     assert leftovers(cache) == []
 
 

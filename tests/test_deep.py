@@ -148,11 +148,11 @@ def test_refresh_centroids_is_a_running_mean():
     # of {0, 2, 4} is 2, and centroid 1 stays put.
     C = torch.tensor([[0.0], [100.0]])
     counts = torch.ones(2)
-    deep._refresh_centroids(C, counts, torch.tensor([[2.0], [4.0]]), 2, torch)
+    deep.refresh_centroids(C, counts, torch.tensor([[2.0], [4.0]]), 2, torch)
     assert C.tolist() == [[2.0], [100.0]]
     assert counts.tolist() == [3.0, 1.0]
     # One more code at 10: mean of {0, 2, 4, 10} is 4.
-    deep._refresh_centroids(C, counts, torch.tensor([[10.0]]), 2, torch)
+    deep.refresh_centroids(C, counts, torch.tensor([[10.0]]), 2, torch)
     assert C.tolist() == [[4.0], [100.0]]
 
 

@@ -130,13 +130,13 @@ def test_greedy_default_number_of_trials_is_two_plus_log_k(monkeypatch):
     import lib.init as init_mod
 
     seen = []
-    real = init_mod._kmeans_plusplus
+    real = init_mod.kmeans_plusplus
 
     def spy(X, k, rng, n_local_trials, metric):
         seen.append(n_local_trials)
         return real(X, k, rng, n_local_trials, metric)
 
-    monkeypatch.setattr(init_mod, "_kmeans_plusplus", spy)
+    monkeypatch.setattr(init_mod, "kmeans_plusplus", spy)
     X = np.random.default_rng(0).normal(size=(100, 2))
     for k in (1, 2, 3, 8, 20):
         init_centroids(X, k, "greedy-k-means++", seed=0)

@@ -324,17 +324,17 @@ def test_assign_rejects_mismatched_features():
 def test_packed_scores_equal_scores():
     # [x, 1] @ [-2 C^T ; ||c||^2] is the score ||c||^2 - 2 x.c in one product.
     from lib.distances import (
-        _packed_centroids,
-        _packed_scores,
-        _scores_chunk,
-        _sq_norms,
+        packed_centroids,
+        packed_scores,
+        scores_chunk,
+        sq_norms,
     )
 
     rng = np.random.default_rng(3)
     X, C = rng.normal(size=(50, 3)), rng.normal(size=(8, 3))
     np.testing.assert_allclose(
-        _packed_scores(X, _packed_centroids(C, _sq_norms(C))),
-        _scores_chunk(X, C, "sqeuclidean"),
+        packed_scores(X, packed_centroids(C, sq_norms(C))),
+        scores_chunk(X, C, "sqeuclidean"),
         rtol=0,
         atol=1e-12,
     )
@@ -386,13 +386,13 @@ def _without_loop(monkeypatch):
         "lib.kmeans",
     ):  # lib.kmeans the module, not the function
         monkeypatch.setattr(
-            importlib.import_module(name), "_compiled", lambda name: None
+            importlib.import_module(name), "compiled_loop", lambda name: None
         )
 
 
 @pytest.mark.parametrize("d, k", [(1, 1), (2, 5), (3, 48), (8, 3), (8, 64)])
 def test_compiled_loop_equals_matrix_product_path(monkeypatch, d, k):
-    # d <= LOOP_MAX_FEATURES runs lib/_loops.py's numba loop; the matrix
+    # d <= LOOP_MAX_FEATURES runs lib/loops.py's numba loop; the matrix
     # product path (used without numba) must give the same labels and distances.
     rng = np.random.default_rng(d * 100 + k)
     X, C = rng.normal(size=(3000, d)), rng.normal(size=(k, d))
@@ -405,17 +405,17 @@ def test_compiled_loop_equals_matrix_product_path(monkeypatch, d, k):
 
 @pytest.mark.parametrize("d, used", [(3, True), (8, True), (9, False)])
 def test_compiled_loop_is_used_only_for_few_features(monkeypatch, d, used):
-    from lib import _loops, distances
+    from lib import distances, loops
 
     calls = []
 
     def spy(*args):
         calls.append(len(args[0]))
-        return _loops.nearest_few_features(*args)
+        return loops.nearest_few_features(*args)
 
     monkeypatch.setattr(
         distances,
-        "_compiled",
+        "compiled_loop",
         lambda name: spy if name == "nearest_few_features" else None,
     )
     X = np.random.default_rng(0).normal(size=(500, d))
@@ -430,9 +430,9 @@ def test_compiled_loop_falls_back_without_numba(monkeypatch):
 
     # `import numba` now raises ImportError.
     monkeypatch.setitem(sys.modules, "numba", None)
-    monkeypatch.delitem(sys.modules, "lib._loops", raising=False)
-    monkeypatch.delattr(lib, "_loops", raising=False)
-    assert distances._compiled("nearest_few_features") is None
+    monkeypatch.delitem(sys.modules, "lib.loops", raising=False)
+    monkeypatch.delattr(lib, "loops", raising=False)
+    assert distances.compiled_loop("nearest_few_features") is None
     X = np.array([[0.0, 0.0], [9.0, 9.0], [1.0, 0.0]])
     assert lib.assign(X, np.array([[0.0, 0.0], [10.0, 10.0]])).tolist() == [0, 1, 0]
     np.testing.assert_allclose(
@@ -453,14 +453,14 @@ def test_kmeans_on_pixels_is_the_same_with_and_without_the_loop(monkeypatch):
 
 @pytest.mark.parametrize("d", [1, 3, 784])
 def test_compiled_cluster_sums_equal_sparse_sums(monkeypatch, d):
-    from lib.kmeans import _update
+    from lib.kmeans import update_centroids
 
     rng = np.random.default_rng(d)
     X, labels = rng.normal(size=(2000, d)), rng.integers(0, 7, size=2000)
-    C = _update(X, labels, 7, "sqeuclidean")
+    C = update_centroids(X, labels, 7, "sqeuclidean")
     _without_loop(monkeypatch)
     np.testing.assert_allclose(
-        C, _update(X, labels, 7, "sqeuclidean"), rtol=1e-12, atol=1e-12
+        C, update_centroids(X, labels, 7, "sqeuclidean"), rtol=1e-12, atol=1e-12
     )
     np.testing.assert_allclose(
         C[3], X[labels == 3].mean(axis=0), rtol=1e-12, atol=1e-12
@@ -469,7 +469,7 @@ def test_compiled_cluster_sums_equal_sparse_sums(monkeypatch, d):
 
 @pytest.mark.parametrize("bad", [-1, 7])
 def test_compiled_cluster_sums_refuse_labels_out_of_range(bad):
-    from lib._loops import cluster_sums
+    from lib.loops import cluster_sums
 
     labels = np.array([0, bad, 1])
     with pytest.raises(ValueError, match="outside 0..k-1"):
@@ -479,11 +479,11 @@ def test_compiled_cluster_sums_refuse_labels_out_of_range(bad):
 def test_cluster_sums_round_the_same_whatever_the_thread_count(monkeypatch):
     # The blocks are fixed by the shape of X, not by the threads, so the sums
     # (and every centroid after them) are bit-identical on every machine.
-    from lib import distances
+    from lib import _chunks
     from lib.kmeans import _cluster_sums
 
     rng = np.random.default_rng(11)
     X, labels = rng.normal(size=(50_000, 5)), rng.integers(0, 9, size=50_000)
     sums = _cluster_sums(X, labels, 9)
-    monkeypatch.setattr(distances, "_workers", lambda: 1)
+    monkeypatch.setattr(_chunks, "workers", lambda: 1)
     np.testing.assert_array_equal(sums, _cluster_sums(X, labels, 9))

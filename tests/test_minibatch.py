@@ -9,7 +9,7 @@ from sklearn.metrics import adjusted_rand_score
 
 import lib
 from lib.kmeans import KMeansResult
-from lib.minibatch import _minibatch_step, minibatch_kmeans
+from lib.minibatch import minibatch_kmeans, minibatch_step
 
 
 def _blobs(n=3000, k=4, seed=0):
@@ -29,7 +29,7 @@ def test_batch_update_equals_pointwise_running_means():
         v[c] += 1
         C_seq[c] += (x - C_seq[c]) / v[c]
     C_vec, v_vec = C.copy(), counts.copy()
-    lab, cost = _minibatch_step(Xb, C_vec, v_vec, np.einsum("ij,ij->i", Xb, Xb))
+    lab, cost = minibatch_step(Xb, C_vec, v_vec, np.einsum("ij,ij->i", Xb, Xb))
     np.testing.assert_array_equal(lab, labels)
     np.testing.assert_allclose(C_vec, C_seq, rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(v_vec, v)
@@ -41,7 +41,7 @@ def test_first_step_moves_a_fresh_centroid_to_its_batch_mean():
     C = np.array([[0.0], [10.0]])
     Xb = np.array([[1.0], [2.0], [9.0]])
     counts = np.zeros(2)
-    _minibatch_step(Xb, C, counts, Xb[:, 0] ** 2)
+    minibatch_step(Xb, C, counts, Xb[:, 0] ** 2)
     np.testing.assert_allclose(C, [[1.5], [9.0]])
     np.testing.assert_array_equal(counts, [2, 1])
 

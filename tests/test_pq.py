@@ -19,7 +19,11 @@ def blobs(n=400, d=8, seed=0):
 def test_chunked_pq_encoding_equals_unchunked():
     X = blobs(500, 8)
     B = pq_fit(X, 4, ksub=8, seed=0, max_iter=10)
-    np.testing.assert_array_equal(pq_encode(X, B, chunk_size=7), pq_encode(X, B))
+    # 7 rows of 2 float64 features a chunk.
+    seven_rows = 7 * 2 * 8 / 2**20
+    np.testing.assert_array_equal(
+        pq_encode(X, B, working_memory=seven_rows), pq_encode(X, B)
+    )
 
 
 def test_pq_with_one_subvector_equals_vq():
@@ -59,7 +63,8 @@ def test_adc_equals_brute_force_on_decoded_vectors(metric):
         D = ((Q[:, None, :].astype(float) - R[None]) ** 2).sum(-1)
     else:
         D = -(Q.astype(float) @ R.T)
-    got = pq_search_adc(Q, codes, B, k=7, metric=metric, chunk_size=33)
+    rows_33 = 33 * 8 * (2 * 4 + 1) / 2**20  # 33 database rows a chunk
+    got = pq_search_adc(Q, codes, B, k=7, metric=metric, working_memory=rows_33)
     want = np.argsort(D, axis=1, kind="stable")[:, :7]
     np.testing.assert_allclose(
         np.take_along_axis(D, got, 1), np.take_along_axis(D, want, 1), rtol=1e-10

@@ -50,8 +50,11 @@ def test_chunked_encoding_equals_unchunked(chunk, seed):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(437, 6)).astype(np.float32)
     C = rng.normal(size=(20, 6))
-    whole = vq_encode(X, C, chunk_size=10**6)
-    np.testing.assert_array_equal(vq_encode(X, C, chunk_size=chunk), whole)
+    whole = vq_encode(X, C, working_memory=1000)
+    # `chunk` float64 rows of 6 features a chunk.
+    np.testing.assert_array_equal(
+        vq_encode(X, C, working_memory=chunk * 6 * 8 / 2**20), whole
+    )
     np.testing.assert_array_equal(whole, lib.assign(X, C))
 
 
@@ -60,7 +63,7 @@ def test_encode_memory_is_bounded_by_the_chunk():
     X = np.random.default_rng(0).normal(size=(200_000, 8)).astype(np.float32)
     C = np.random.default_rng(1).normal(size=(4, 8))
     tracemalloc.start()
-    codes = vq_encode(X, C, chunk_size=1000)
+    codes = vq_encode(X, C, working_memory=1000 * 8 * 8 / 2**20)  # 1000 rows
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < 2e6, peak
@@ -124,10 +127,10 @@ def test_bad_inputs_are_named():
     C = X[:5].astype(float)
     with pytest.raises(ValueError, match="codebook has 3 features but X has 4"):
         vq_encode(X, C[:, :3])
-    with pytest.raises(TypeError, match="chunk_size must be an integer"):
-        vq_encode(X, C, chunk_size=2.5)
-    with pytest.raises(ValueError, match="chunk_size=0 is too small"):
-        vq_encode(X, C, chunk_size=0)
+    with pytest.raises(TypeError, match="working_memory must be a real number"):
+        vq_encode(X, C, working_memory="64")
+    with pytest.raises(ValueError, match="working_memory=0.0 is invalid"):
+        vq_encode(X, C, working_memory=0)
     with pytest.raises(ValueError, match="must be 2-D"):
         vq_encode(X[0], C)
     bad = X.copy()

@@ -164,9 +164,9 @@ def test_shared_variance_e_step_is_soft_assign():
     X = _mixture(2)
     res = spherical_gmm(X, 3, shared=True, seed=0, max_iter=200, tol=1e-10)
     assert np.ptp(res.variances) == 0
-    from lib.soft import _e_step
+    from lib.soft import e_step
 
-    _, R = _e_step(X, res.means, res.variances, np.full(3, 1 / 3))
+    _, R = e_step(X, res.means, res.variances, np.full(3, 1 / 3))
     np.testing.assert_allclose(
         R, soft_assign(X, res.means, 1 / (2 * res.variances[0])), atol=1e-12
     )

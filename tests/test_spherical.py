@@ -43,7 +43,8 @@ def test_cosine_knn_agrees_with_sklearn():
     X, Q = rng.normal(size=(300, 6)), rng.normal(size=(20, 6))
     ref = NearestNeighbors(n_neighbors=5, metric="cosine", algorithm="brute").fit(X)
     _, want = ref.kneighbors(Q)
-    np.testing.assert_array_equal(cosine_knn(Q, X, k=5, chunk_size=37), want)
+    rows_37 = 37 * 8 * (6 + 20) / 2**20  # 37 database rows a chunk
+    np.testing.assert_array_equal(cosine_knn(Q, X, k=5, working_memory=rows_37), want)
 
 
 # ------------------------------------------------------------- spherical k-means

@@ -175,9 +175,12 @@ def sha256sum(path):
     return h.hexdigest()
 
 
-def _downloader(url):
-    """The pooch downloader for ``url`` (a hook the tests replace)."""
-    return None  # pooch picks HTTP/FTP from the URL
+def downloader(url):
+    """The pooch downloader for ``url``: None, so pooch picks HTTP/FTP from the URL.
+
+    A hook: the tests replace it with one that serves local bytes.
+    """
+    return None
 
 
 def fetch(name):
@@ -256,7 +259,7 @@ def _download(remote, target):
                     known_hash=f"sha256:{remote.sha256}",
                     fname=target.name,
                     path=target.parent,
-                    downloader=_downloader(url),
+                    downloader=downloader(url),
                 )
                 return target
             # Mirrors repackage the archive, so its own hash is not pinned;
@@ -267,7 +270,7 @@ def _download(remote, target):
                     known_hash=None,
                     fname=target.name + ".zip",
                     path=target.parent,
-                    downloader=_downloader(url),
+                    downloader=downloader(url),
                 )
             )
             try:
