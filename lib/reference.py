@@ -1,17 +1,93 @@
-"""A slow, readable reference for the assignment step of k-means.
+"""Slow, readable reference implementations of k-means, to be read and to be timed.
 
-This module exists to be *read* and to be *timed*: it spells out
+Nothing here is for real work. :func:`lloyd` is Lloyd's algorithm in a dozen
+lines of plain NumPy, the version the chapter "K-means from scratch" teaches
+with; the tests check that :func:`lib.kmeans` gives the same labels and
+centroids from the same start. :func:`assign_naive` spells out
 ``argmin_j ||x_i - c_j||^2`` with one Python loop per sample, per centroid and
-per feature, exactly as the formula is written. The chapter "The mathematics of
-k-means" measures how much faster the vectorized, chunked :func:`lib.assign`
-is, and the tests check that the two agree. Never use it for real work: it
-costs roughly a microsecond per (sample, centroid, feature) triple.
+per feature, exactly as the formula is written; the chapter "The mathematics of
+k-means" times it against the vectorized, chunked :func:`lib.assign`.
+:func:`lloyd_zero_fill` is a counter-example: the empty-cluster "fix" that
+does not work.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._validation import check_array, check_choice
-from .distances import METRICS
+from .distances import METRICS, assign
+
+
+def lloyd(X, centroids, max_iter=300):
+    """Lloyd's algorithm in plain NumPy, the readable twin of :func:`lib.kmeans`.
+
+    Assign every point to its nearest centroid, move every centroid to the mean
+    of its points, and stop when the labels repeat. The whole (n, k, d) array
+    of differences is built at once, so memory grows with ``n * k * d``; that
+    is what :func:`lib.kmeans` avoids, with the same results.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    centroids : array-like of shape (k, n_features)
+        The initial centroids; ``k <= n_samples``.
+    max_iter : int, default=300
+        At most this many updates.
+
+    Returns
+    -------
+    centroids : ndarray of shape (k, n_features)
+    labels : ndarray of shape (n_samples,)
+        Each point's nearest centroid in `centroids`; ties go to the lowest
+        index, as with ``np.argmin``.
+
+    Notes
+    -----
+    Taught in the chapter "K-means from scratch". An empty cluster takes the
+    point worst served by its centroid among the clusters with at least two
+    members (the rule of :func:`lib.kmeans`), so no mean is ever 0/0. Only `X`
+    and `centroids` are checked; :func:`lib.kmeans` is the validated version.
+
+    References
+    ----------
+    S. P. Lloyd, "Least squares quantization in PCM", IEEE Trans. Inf. Theory
+    28(2), 1982.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0], [1.0], [5.0], [6.0]])
+    >>> C, labels = lloyd(X, [[0.0], [1.0]])
+    >>> C.ravel().tolist(), labels.tolist()
+    ([0.5, 5.5], [0, 0, 1, 1])
+
+    A centroid far from the data is empty at once and takes the point worst
+    served by its centroid (6.0); later the tie between 1.0 and 5.0 goes to the
+    lower index:
+
+    >>> C, labels = lloyd(X, [[0.0], [1.0], [99.0]])
+    >>> C.ravel().tolist(), labels.tolist()
+    ([0.0, 1.0, 5.5], [0, 1, 2, 2])
+    """
+    X = check_array(X)
+    C = check_array(centroids, "centroids")
+    k = len(C)
+    D = ((X[:, None, :] - C[None, :, :]) ** 2).sum(axis=2)  # shape (n, k)
+    labels = D.argmin(axis=1)  # ties go to the lowest index
+    for _ in range(max_iter):
+        cost = D[np.arange(len(X)), labels]  # to the point's own centroid
+        for j in range(k):
+            if not np.any(labels == j):  # empty: take the worst-served point
+                sizes = np.bincount(labels, minlength=k)
+                labels[np.argmax(np.where(sizes[labels] > 1, cost, -1.0))] = j
+        C = np.array([X[labels == j].mean(axis=0) for j in range(k)])
+        D = ((X[:, None, :] - C[None, :, :]) ** 2).sum(axis=2)
+        new_labels = D.argmin(axis=1)
+        repeated = np.array_equal(new_labels, labels)
+        labels = new_labels
+        if repeated:  # a fixed point: one more step would change nothing
+            break
+    return C, labels
 
 
 def assign_naive(X, centroids, metric="sqeuclidean", *, return_distances=False):
@@ -102,9 +178,6 @@ def lloyd_zero_fill(X, centroids, n_iter=50):
     >>> C.ravel().tolist(), labels.tolist()
     ([10.5, 20.0, 0.0], [0, 0, 1])
     """
-
-    from .distances import assign
-
     X = check_array(X)
     C = check_array(centroids, "centroids").copy()
     labels = assign(X, C)
