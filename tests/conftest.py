@@ -5,6 +5,7 @@ import pathlib
 import tempfile
 
 import matplotlib
+import pytest
 
 matplotlib.use("Agg")
 
@@ -16,3 +17,34 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 if "CFS_DATA_DIR" not in os.environ and SHARED_DATA.is_dir():
     os.environ["CFS_DATA_DIR"] = str(SHARED_DATA)
 os.environ.setdefault("CFS_CACHE_DIR", tempfile.mkdtemp(prefix="cfs-test-cache-"))
+
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium through Playwright (never `playwright install`).
+
+    The flags keep it off the network: the machines reach only package registries.
+    """
+    from playwright.sync_api import sync_playwright
+
+    assert os.path.exists(CHROMIUM), (
+        f"Chromium not found at {CHROMIUM}; apt-get install chromium"
+    )
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield b
+        b.close()

@@ -35,7 +35,6 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 CHAPTERS = ["kmeans.ipynb", "color_quantization.ipynb"]
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Seconds for one chapter to run all its cells (measured on 2 busy cores:
 # kmeans 15-26 s, color_quantization 45-103 s).
 RUN_TIMEOUT = float(os.environ.get("CFS_LAB_TIMEOUT", "480"))
@@ -191,30 +190,6 @@ def lab(timings):
             pass
         log.close()
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert os.path.exists(CHROMIUM), (
-        f"Chromium not found at {CHROMIUM}; apt-get install chromium"
-    )
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield b
-        b.close()
 
 
 # The notebook panel of `path`, found among JupyterLab's main-area widgets.

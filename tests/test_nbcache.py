@@ -184,3 +184,37 @@ def test_a_failing_cell_is_reported_and_not_cached(book):
     assert "raise ValueError('boom')" in text  # the cell's source
     with nbcache.open_cache(book / nbcache.CACHE, book) as cache:
         assert not cache.list_cache_records()
+
+
+def test_outputs_an_output_widget_captures_leave_the_cell():
+    """As nbclient does: what an Output widget captures is not a cell output."""
+
+    def msg(kind, parent="cell", **content):
+        return {
+            "msg_type": kind,
+            "parent_header": {"msg_id": parent},
+            "content": content,
+        }
+
+    capturing = {}
+    opened = msg(
+        "comm_open", comm_id="w", data={"state": {"_model_name": "OutputModel"}}
+    )
+    nbcache._route_output_widgets(capturing, opened)
+    before = msg("display_data", data={})
+    nbcache._route_output_widgets(capturing, before)
+    assert before["parent_header"]["msg_id"] == "cell"  # not capturing yet
+
+    nbcache._route_output_widgets(
+        capturing, msg("comm_msg", comm_id="w", data={"state": {"msg_id": "cell"}})
+    )
+    figure = msg("display_data", data={"image/png": "..."})
+    nbcache._route_output_widgets(capturing, figure)
+    assert figure["parent_header"]["msg_id"] == "output-widget"
+
+    nbcache._route_output_widgets(
+        capturing, msg("comm_msg", comm_id="w", data={"state": {"msg_id": ""}})
+    )
+    after = msg("stream", name="stdout", text="x")
+    nbcache._route_output_widgets(capturing, after)
+    assert after["parent_header"]["msg_id"] == "cell"

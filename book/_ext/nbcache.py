@@ -196,6 +196,51 @@ def pytest_runtest_makereport(item, call):
                 log.write(ANSI.sub("", report.longreprtext) + "\n\n")
 
 
+def pytest_configure(config):
+    """Route what an ipywidgets Output widget captures away from the cell.
+
+    nbclient, which the build would execute with, hands such outputs to the
+    widget (a figure drawn by ``widgets.interactive``, say); nbval would keep
+    them as cell outputs, and the page would show them. Messages captured by an
+    Output widget are relabelled here, so that nbval's loop skips them.
+    """
+    try:
+        from nbval.plugin import IPyNbFile
+    except ImportError:  # nbval not installed: nothing to route
+        return
+    if getattr(IPyNbFile.get_kernel_message, "routes_output_widgets", False):
+        return
+    receive = IPyNbFile.get_kernel_message
+
+    def get_kernel_message(self, timeout=None, stream="iopub"):
+        msg = receive(self, timeout=timeout, stream=stream)
+        if stream == "iopub":
+            _route_output_widgets(self.__dict__.setdefault("_output_widgets", {}), msg)
+        return msg
+
+    get_kernel_message.routes_output_widgets = True
+    IPyNbFile.get_kernel_message = get_kernel_message
+
+
+OUTPUT_TYPES = ("display_data", "execute_result", "stream", "error", "clear_output")
+
+
+def _route_output_widgets(capturing, msg):
+    """Track Output widgets (comm id -> the msg_id they capture) and relabel."""
+    content = msg.get("content", {})
+    if msg["msg_type"] in ("comm_open", "comm_msg"):
+        state = content.get("data", {}).get("state", {})
+        comm = content.get("comm_id")
+        if state.get("_model_name") == "OutputModel":
+            capturing.setdefault(comm, "")
+        if comm in capturing and "msg_id" in state:
+            capturing[comm] = state["msg_id"]
+    elif msg["msg_type"] in OUTPUT_TYPES:
+        parent = msg["parent_header"].get("msg_id")
+        if parent and parent in capturing.values():
+            msg["parent_header"] = {**msg["parent_header"], "msg_id": "output-widget"}
+
+
 def pytest_addoption(parser):
     parser.addoption(
         "--nb-first",
