@@ -81,10 +81,12 @@ test-fast: lint
 test: lint chromium
 	@# Two workers, one notebook each, one thread per worker: OpenBLAS threads
 	@# that compete for 2 cores slow small products tenfold. The deep-clustering
-	@# chapter trains a network for minutes: it starts first, and the other
-	@# worker runs everything else meanwhile.
-	$(ONE_THREAD) $(NBCACHE) $(PY) -m pytest -n 2 --dist loadfile -p nbcache --nbval-lax \
-	  --nb-first deep_clustering --doctest-modules -m "not site and not lab" lib tests book \
+	@# chapter trains a network for minutes: it starts first (xdist would otherwise
+	@# start the files with the most tests first), and the other worker runs
+	@# everything else meanwhile.
+	$(ONE_THREAD) $(NBCACHE) $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder \
+	  -p nbcache --nbval-lax --nb-first deep_clustering --doctest-modules \
+	  -m "not site and not lab" lib tests book \
 	  || { $(REPORTS); exit 1; }
 	$(ONE_THREAD) CFS_REQUIRE_CACHED=1 $(JB) build -W -n --keep-going . || { $(REPORTS); exit 1; }
 	$(PY) -m pytest -m "site or lab" tests
