@@ -43,6 +43,26 @@ def _check_codebooks(codebooks, d=None):
     return B
 
 
+def _check_codes(codes, m, ksub, rows):
+    """Integer codes of shape (rows, m), each in [0, ksub): pq_decode's and ADC's."""
+    codes = np.asarray(codes)
+    if (
+        codes.ndim != 2
+        or codes.shape[1] != m
+        or not np.issubdtype(codes.dtype, np.integer)
+    ):
+        raise ValueError(
+            f"codes must be an integer array of shape ({rows}, {m}), got "
+            f"shape {codes.shape} and dtype {codes.dtype}; pass pq_encode's output"
+        )
+    if codes.size and (codes.min() < 0 or codes.max() >= ksub):
+        raise ValueError(
+            f"codes range over [{codes.min()}, {codes.max()}] but each codebook "
+            f"has {ksub} rows; use codes in [0, {ksub - 1}]"
+        )
+    return codes
+
+
 def pq_fit(
     X, m, *, ksub=256, init="k-means++", n_init=1, max_iter=300, tol=1e-4, seed=None
 ):
@@ -149,22 +169,8 @@ def pq_decode(codes, codebooks):
            [ 0., 20.]])
     """
     B = _check_codebooks(codebooks)
-    codes = np.asarray(codes)
     m, ksub, dsub = B.shape
-    if (
-        codes.ndim != 2
-        or codes.shape[1] != m
-        or not np.issubdtype(codes.dtype, np.integer)
-    ):
-        raise ValueError(
-            f"codes must be an integer array of shape (n_samples, {m}), got "
-            f"shape {codes.shape} and dtype {codes.dtype}; pass pq_encode's output"
-        )
-    if codes.size and (codes.min() < 0 or codes.max() >= ksub):
-        raise ValueError(
-            f"codes range over [{codes.min()}, {codes.max()}] but each codebook "
-            f"has {ksub} rows; use codes in [0, {ksub - 1}]"
-        )
+    codes = _check_codes(codes, m, ksub, "n_samples")
     # B[j, codes[:, j]] for every j at once: shape (n, m, dsub), then flatten.
     return B[np.arange(m), codes].reshape(len(codes), m * dsub)
 
@@ -220,16 +226,7 @@ def pq_search_adc(
     B = _check_codebooks(codebooks, Q.shape[1])
     check_choice(metric, "metric", ADC_METRICS)
     m, ksub, dsub = B.shape
-    codes = np.asarray(codes)
-    if (
-        codes.ndim != 2
-        or codes.shape[1] != m
-        or not np.issubdtype(codes.dtype, np.integer)
-    ):
-        raise ValueError(
-            f"codes must be an integer array of shape (n_database, {m}), got "
-            f"shape {codes.shape} and dtype {codes.dtype}; pass pq_encode's output"
-        )
+    codes = _check_codes(codes, m, ksub, "n_database")
     n = codes.shape[0]
     k = check_int(k, "k", high=n, high_reason=f"the database size ({n})")
     # Per database row: its m codes as intp, shifted, and the m looked-up terms.

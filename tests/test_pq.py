@@ -116,3 +116,14 @@ def test_bad_sizes_and_pq_arguments():
         pq_search_adc(X[:2], codes, B, metric="cosine")
     with pytest.raises(ValueError, match="k=51 is larger than the database size"):
         pq_search_adc(X[:2], codes, B, k=51)
+
+
+@pytest.mark.parametrize("bad", [-1, 4])
+def test_adc_refuses_codes_outside_the_codebooks_as_decode_does(bad):
+    X = np.random.default_rng(0).normal(size=(40, 4))
+    B = pq_fit(X, m=2, ksub=4, seed=0)
+    codes = pq_encode(X, B).astype(np.int64)  # uint8 cannot hold -1
+    codes[3, 1] = bad
+    for call in (lambda: pq_decode(codes, B), lambda: pq_search_adc(X[:2], codes, B)):
+        with pytest.raises(ValueError, match=r"use codes in \[0, 3\]"):
+            call()
