@@ -29,9 +29,9 @@ from .soft import soft_assign, soft_kmeans, spherical_gmm
 from .spectral import (
     knn_graph,
     laplacian,
-    score,
     spectral_clustering,
     spectral_embedding,
+    spectral_score,
 )
 from .spherical import spherical_kmeans
 
@@ -68,13 +68,13 @@ __all__ = [
     "pq_search_adc",
     "psnr",
     "quantize_image",
-    "score",
     "silhouette_samples",
     "silhouette_score",
     "soft_assign",
     "soft_kmeans",
     "spectral_clustering",
     "spectral_embedding",
+    "spectral_score",
     "spherical_gmm",
     "spherical_kmeans",
     "vq_decode",

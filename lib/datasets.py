@@ -452,7 +452,7 @@ _CHUNK_ROWS = 1 << 15  # fixed, so that the output never depends on it
 
 
 def make_embeddings(
-    n, d, *, n_topics=16, seed=0, spread=1.0, norm_sigma=1.0, return_labels=False
+    n, d, *, n_topics=16, seed=None, spread=1.0, norm_spread=1.0, return_labels=False
 ):
     """A synthetic table of item embeddings, shaped like a recommender's.
 
@@ -475,12 +475,13 @@ def make_embeddings(
         Dimension of each embedding.
     n_topics : int, default=16
         Number of topic directions (true clusters).
-    seed : int or numpy.random.Generator, default=0
-        Source of randomness; the same int gives the same table.
+    seed : None, int or numpy.random.Generator, default=None
+        Source of randomness; the same int gives the same table, None a new
+        one each call.
     spread : float, default=1.0
         Length of the noise added to a unit topic direction; 0 puts every row
         exactly on its topic, about 1 and above blurs the topics together.
-    norm_sigma : float, default=1.0
+    norm_spread : float, default=1.0
         Standard deviation of the log of the norms; 0 gives unit norms.
     return_labels : bool, default=False
         Also return each row's topic.
@@ -508,12 +509,7 @@ def make_embeddings(
     d = check_int(d, "d")
     n_topics = check_int(n_topics, "n_topics")
     spread = check_float(spread, "spread")
-    norm_sigma = check_float(norm_sigma, "norm_sigma")
-    if seed is None:
-        raise TypeError(
-            "seed=None would make the table irreproducible; pass an "
-            "int or a numpy.random.Generator, e.g. seed=0"
-        )
+    norm_spread = check_float(norm_spread, "norm_spread")
     rng = check_random_state(seed)
 
     topics = rng.standard_normal((n_topics, d))
@@ -531,7 +527,7 @@ def make_embeddings(
         rng.standard_normal(out=chunk, dtype=np.float32)
         chunk *= noise_scale
         chunk += topics[lab]
-        norms = rng.lognormal(0.0, norm_sigma, size=len(chunk)).astype(np.float32)
+        norms = rng.lognormal(0.0, norm_spread, size=len(chunk)).astype(np.float32)
         lengths = np.linalg.norm(chunk, axis=1)
         np.maximum(lengths, np.float32(1e-12), out=lengths)
         chunk *= (norms / lengths)[:, None]

@@ -10,8 +10,8 @@ nearest of their centroids.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from itertools import chain
-from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -23,8 +23,9 @@ from ._validation import check_array, check_float, check_int
 from .distances import assign
 
 
-class DBSCANResult(NamedTuple):
-    """The result of :func:`dbscan`; unpacks as ``labels, core_sample_mask``.
+@dataclass
+class DBSCANResult:
+    """The result of :func:`dbscan`.
 
     Attributes
     ----------
@@ -40,7 +41,8 @@ class DBSCANResult(NamedTuple):
     core_sample_mask: np.ndarray
 
 
-class ModifiedDBSCANResult(NamedTuple):
+@dataclass
+class ModifiedDBSCANResult:
     """The result of :func:`modified_dbscan`.
 
     Attributes
@@ -151,10 +153,10 @@ def dbscan(X, eps, min_samples=5):
     --------
     >>> import numpy as np
     >>> X = np.array([[0.0], [0.1], [0.2], [5.0], [5.1], [5.2], [20.0]])
-    >>> labels, core = dbscan(X, eps=0.15, min_samples=2)
-    >>> labels.tolist()
+    >>> res = dbscan(X, eps=0.15, min_samples=2)
+    >>> res.labels.tolist()
     [0, 0, 0, 1, 1, 1, -1]
-    >>> core.tolist()
+    >>> res.core_sample_mask.tolist()
     [True, True, True, True, True, True, False]
     """
     X = check_array(X)
@@ -234,7 +236,8 @@ def modified_dbscan(X, eps, min_samples=5, n_clusters=10):
         high=X.shape[0],
         high_reason=f"the number of samples ({X.shape[0]})",
     )
-    labels0, core = dbscan(X, eps, min_samples)
+    first = dbscan(X, eps, min_samples)
+    labels0, core = first.labels, first.core_sample_mask
     found = int(labels0.max()) + 1
     if found == 0:
         raise ValueError(

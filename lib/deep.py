@@ -35,6 +35,20 @@ def _require(module):
         ) from err
 
 
+def int_seed(seed):
+    """The int seed that torch and UMAP need: `seed` itself, checked, or when
+    None one drawn from fresh entropy.
+
+    >>> int_seed(7)
+    7
+    >>> 0 <= int_seed(None) < 2**31
+    True
+    """
+    if seed is None:
+        return int(np.random.default_rng().integers(2**31 - 1))
+    return check_int(seed, "seed", low=0)
+
+
 def get_device(device="auto"):
     """The torch device to train on: CUDA when available, otherwise the CPU.
 
@@ -68,7 +82,7 @@ def get_device(device="auto"):
     )
 
 
-def conv_autoencoder(channels=(8, 16, 32, 64), *, seed=0):
+def conv_autoencoder(channels=(8, 16, 32, 64), *, seed=None):
     """A small convolutional autoencoder for 1x28x28 images.
 
     The encoder halves the image four times with stride-2 3x3 convolutions,
@@ -81,9 +95,9 @@ def conv_autoencoder(channels=(8, 16, 32, 64), *, seed=0):
     ----------
     channels : tuple of 4 ints, default=(8, 16, 32, 64)
         Channels after each convolution; the last one is the code size.
-    seed : int, default=0
+    seed : None or int, default=None
         Seeds the weight initialization (torch's global random state is
-        restored afterwards).
+        restored afterwards); None draws fresh weights.
 
     Returns
     -------
@@ -108,6 +122,7 @@ def conv_autoencoder(channels=(8, 16, 32, 64), *, seed=0):
             f"pass e.g. channels=(8, 16, 32, 64)"
         )
     c1, c2, c3, c4 = channels
+    seed = int_seed(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         encoder = nn.Sequential(
@@ -243,7 +258,7 @@ def train_autoencoder(
     normalize=True,
     batch_size=256,
     lr=1e-3,
-    seed=0,
+    seed=None,
     device="auto",
     progress=True,
 ):
@@ -268,7 +283,7 @@ def train_autoencoder(
     images : ndarray of shape (n, 28, 28)
         uint8 pixels or floats in [0, 1].
     k : int, default=10
-        Number of centroids of the clustering loss.
+        Number of clusters (centroids) of the clustering loss.
     pretrain_epochs, joint_epochs : int, default=10 and 0
     lam : float, default=0.1
         Weight of the clustering loss, λ.
@@ -277,7 +292,7 @@ def train_autoencoder(
     batch_size : int, default=256
     lr : float, default=1e-3
         Adam's learning rate.
-    seed : int, default=0
+    seed : None, int or numpy.random.Generator, default=None
         Seeds the batch order and the k-means of the codes. On the CPU the
         same seed gives the same weights, bit for bit.
     device : {"auto", "cpu", "cuda"}, default="auto"
@@ -413,6 +428,7 @@ def refresh_centroids(C, counts, z, k, torch):
     z : torch.Tensor of shape (batch_size, n_codes)
         The batch's codes.
     k : int
+        Number of clusters.
     torch : module
         The torch module (imported by the caller: ``lib.deep`` never imports
         it at module level).
@@ -432,7 +448,7 @@ def refresh_centroids(C, counts, z, k, torch):
 
 
 def umap_embed(
-    X, n_components=2, *, n_neighbors=15, min_dist=0.0, n_epochs=None, seed=0
+    X, n_components=2, *, n_neighbors=15, min_dist=0.0, n_epochs=None, seed=None
 ):
     """Stage II: a UMAP embedding of `X`.
 
@@ -449,8 +465,9 @@ def umap_embed(
     n_epochs : int, optional
         Epochs of the layout optimization. umap-learn's default is 500 for
         up to 10,000 points and 200 above; the layout is most of the time.
-    seed : int, default=0
-        UMAP's ``random_state``.
+    seed : None or int, default=None
+        UMAP's ``random_state`` (None draws one, so that UMAP still runs the
+        same way, on one thread).
 
     Returns
     -------
@@ -476,7 +493,7 @@ def umap_embed(
     min_dist = check_float(min_dist, "min_dist")
     if n_epochs is not None:
         n_epochs = check_int(n_epochs, "n_epochs")
-    seed = check_int(seed, "seed", low=0)
+    seed = int_seed(seed)
     reducer = umap.UMAP(
         n_components=n_components,
         n_neighbors=n_neighbors,
@@ -521,7 +538,7 @@ def n2d_pipeline(
     images,
     k=10,
     *,
-    seed=0,
+    seed=None,
     pretrain_epochs=10,
     joint_epochs=5,
     lam=0.1,
@@ -544,8 +561,9 @@ def n2d_pipeline(
     ----------
     images : ndarray of shape (n, 28, 28)
     k : int, default=10
-    seed : int, default=0
-        Seeds the weights, the batches, UMAP and k-means.
+        Number of clusters.
+    seed : None or int, default=None
+        Seeds the weights, the batches, UMAP and k-means (None draws one).
     pretrain_epochs, joint_epochs, lam, batch_size, lr, device, progress
         See :func:`train_autoencoder`.
     n_components, n_neighbors
@@ -563,7 +581,7 @@ def n2d_pipeline(
     "N2D: (Not too) deep clustering via clustering the local manifold of an
     autoencoded embedding", ICPR 2020 (arXiv:1908.05968).
     """
-    seed = check_int(seed, "seed", low=0)
+    seed = int_seed(seed)
     model = conv_autoencoder(seed=seed)
     hist, _ = train_autoencoder(
         model,

@@ -98,7 +98,7 @@ def quantize_image(
     max_iter=300,
     tol=1e-4,
     sample_size=None,
-    sample_seed=0,
+    sample_seed=None,
     seed=None,
     working_memory=None,
 ):
@@ -114,7 +114,8 @@ def quantize_image(
     image : array-like of shape (height, width, 3)
         RGB values in [0, 255], e.g. uint8 from :func:`lib.datasets.load_image`.
     k : int
-        Number of colours, at most the number of distinct colours fitted on.
+        Number of colours (clusters), at most the number of distinct colours
+        fitted on.
     metric : {"sqeuclidean", "manhattan"}, default="sqeuclidean"
         k-means (mean update) or k-medians (L1 assignment, median update).
     init, n_init, max_iter, tol, working_memory
@@ -122,9 +123,10 @@ def quantize_image(
     sample_size : int, optional
         Fit the palette on this many pixels drawn without replacement; all
         pixels are labelled afterwards. Default: fit on all pixels.
-    sample_seed : int, default=0
-        Seed of the subsample, kept apart from `seed` so that runs with
-        different `seed` fit the same pixels and their objectives compare.
+    sample_seed : None, int or np.random.Generator, default=None
+        Seed of the subsample; None uses `seed`. Pass one `sample_seed` with
+        several `seed` values so that the runs fit the same pixels and their
+        objectives compare.
     seed : None, int or np.random.Generator
         Seed of the initialization.
 
@@ -163,7 +165,10 @@ def quantize_image(
     if sample_size is not None:
         sample_size = check_int(sample_size, "sample_size")
         if sample_size < n:
-            rng = check_random_state(sample_seed, "sample_seed")
+            if sample_seed is None:
+                rng = check_random_state(seed)
+            else:
+                rng = check_random_state(sample_seed, "sample_seed")
             fit = pixels[np.sort(rng.choice(n, size=sample_size, replace=False))]
     if isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k > len(fit):
         raise ValueError(
@@ -319,7 +324,7 @@ def compressed_size(n_pixels, k):
     n_pixels : int
         height * width.
     k : int
-        Number of palette colours.
+        Number of palette colours (clusters).
 
     Returns
     -------

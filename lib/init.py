@@ -159,7 +159,7 @@ def init_centroids(
     ----------
     X : array-like of shape (n_samples, n_features)
     k : int
-        Number of centroids.
+        Number of clusters (centroids).
     init : {"k-means++", "greedy-k-means++", "random", "sample"}, default="k-means++"
         ``"random"``: Gaussian draws with the data's per-feature mean and std;
         ``"sample"``: k distinct data points chosen uniformly;

@@ -162,12 +162,12 @@ def fill_empty(labels, costs, k):
     return labels
 
 
-def tolerance(X, tol, *, xx=None, sigma=None):
+def tolerance(X, tol, *, xx=None, precision=None):
     """The absolute shift below which a run stops: `tol` times X's spread.
 
     The spread is the mean per-feature variance of X (scikit-learn's relative
-    rule), so `tol` does not depend on the data's units. With `sigma` it is
-    that of the whitened data ``X sigma^{1/2}``, ``trace(sigma cov(X)) / d``,
+    rule), so `tol` does not depend on the data's units. With `precision` it is
+    that of the whitened data ``X precision^{1/2}``, ``trace(precision cov(X)) / d``,
     the Mahalanobis variant's own units. `xx` (``sq_norms(X)``, which Lloyd
     has anyway) gets the variance from one matrix-vector product. ``tol=0``
     costs nothing and gives 0. Shared by every k-means variant in lib.
@@ -177,15 +177,15 @@ def tolerance(X, tol, *, xx=None, sigma=None):
     >>> X = np.array([[0.0, 0.0], [2.0, 4.0]])
     >>> tolerance(X, 0.5)              # variances 1 and 4
     1.25
-    >>> tolerance(X, 0.5, sigma=np.diag([1.0, 0.25]))   # whitened: 1 and 1
+    >>> tolerance(X, 0.5, precision=np.diag([1.0, 0.25]))   # whitened: 1 and 1
     0.5
     """
     if tol == 0:
         return 0.0
-    if sigma is not None:
+    if precision is not None:
         d = X.shape[1]
         cov = np.cov(X, rowvar=False, bias=True).reshape(d, d)
-        return tol * float(np.trace(sigma @ cov)) / d
+        return tol * float(np.trace(precision @ cov)) / d
     if xx is None:
         return tol * float(np.mean(np.var(X, axis=0)))
     # One matrix-vector product: faster than X.mean(0).

@@ -5,8 +5,9 @@ data, so that the chapter "The mathematics of k-means" can check the theorem
 "Mahalanobis k-means is Euclidean k-means on ``X Sigma^{1/2}``" with numbers
 instead of assuming it.
 
-``sigma`` is the matrix *inside* the quadratic form. For the classical
-Mahalanobis distance of data with covariance ``S``, pass ``sigma = inv(S)``.
+``precision`` is the matrix *inside* the quadratic form, the chapter's
+``Sigma``: for the classical Mahalanobis distance of data with covariance
+``S``, pass ``precision = inv(S)``, the inverse of a covariance.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from .init import check_distinct, check_init, start_centroids
 from .kmeans import lloyd_loop, tolerance, update_centroids
 
 
-def check_sigma(sigma, n_features, name="sigma"):
-    """Return `sigma` as a symmetric positive-definite float64 (d, d) array.
+def check_precision(precision, n_features, name="precision"):
+    """Return `precision` as a symmetric positive-definite float64 (d, d) array.
 
     Raises ValueError when it is not one.
     """
-    S = check_array(sigma, name)
+    S = check_array(precision, name)
     if S.shape != (n_features, n_features):
         raise ValueError(
             f"{name} has shape {S.shape} but X has {n_features} features; "
@@ -33,8 +34,8 @@ def check_sigma(sigma, n_features, name="sigma"):
     scale = max(float(np.abs(S).max()), 1e-300)
     if not np.allclose(S, S.T, rtol=0, atol=1e-10 * scale):
         raise ValueError(
-            f"{name} is not symmetric (largest |sigma - sigma.T| is "
-            f"{np.abs(S - S.T).max():.3g}); pass (sigma + sigma.T) / 2"
+            f"{name} is not symmetric (largest |precision - precision.T| is "
+            f"{np.abs(S - S.T).max():.3g}); pass (precision + precision.T) / 2"
         )
     try:
         np.linalg.cholesky(S)
@@ -42,14 +43,14 @@ def check_sigma(sigma, n_features, name="sigma"):
         low = float(np.linalg.eigvalsh(S).min())
         raise ValueError(
             f"{name} is not positive definite (smallest eigenvalue {low:.3g}); "
-            f"add a ridge, e.g. sigma + 1e-6 * np.eye({n_features})"
+            f"add a ridge, e.g. precision + 1e-6 * np.eye({n_features})"
         ) from None
     return (S + S.T) / 2
 
 
 def _mahalanobis_rows(d, k, working_memory=None):
-    # Per row: the (k, d) differences and the (k, d) product with sigma, plus (k,)
-    # output.
+    # Per row: the (k, d) differences and the (k, d) product with the precision
+    # matrix, plus (k,) output.
     return rows_for_budget(8 * (2 * k * d + k + d), working_memory)
 
 
@@ -88,14 +89,14 @@ def _mahalanobis_assign(X, C, S, rows):
     return labels, mind
 
 
-def mahalanobis_distances(X, centroids, sigma, *, working_memory=None):
-    """Squared Mahalanobis distances ``(x_i - c_j)^T sigma (x_i - c_j)``.
+def mahalanobis_distances(X, centroids, precision, *, working_memory=None):
+    """Squared Mahalanobis distances ``(x_i - c_j)^T precision (x_i - c_j)``.
 
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
     centroids : array-like of shape (k, n_features)
-    sigma : array-like of shape (n_features, n_features)
+    precision : array-like of shape (n_features, n_features)
         Symmetric positive definite. For the classical Mahalanobis distance of
         data with covariance ``S`` pass ``np.linalg.inv(S)``.
     working_memory : float, optional
@@ -118,13 +119,13 @@ def mahalanobis_distances(X, centroids, sigma, *, working_memory=None):
     Examples
     --------
     >>> import numpy as np
-    >>> sigma = np.diag([1.0, 100.0])
-    >>> mahalanobis_distances([[0.0, 0.0]], [[3.0, 0.0], [0.0, 1.0]], sigma)
+    >>> precision = np.diag([1.0, 100.0])
+    >>> mahalanobis_distances([[0.0, 0.0]], [[3.0, 0.0], [0.0, 1.0]], precision)
     array([[  9., 100.]])
     """
     X = check_array(X)
     C = _check_centroids(centroids, X.shape[1])
-    S = check_sigma(sigma, X.shape[1])
+    S = check_precision(precision, X.shape[1])
     rows = _mahalanobis_rows(
         X.shape[1], C.shape[0], check_working_memory(working_memory)
     )
@@ -148,7 +149,7 @@ def _check_centroids(centroids, d):
 
 
 def mahalanobis_assign(
-    X, centroids, sigma, *, working_memory=None, return_distances=False
+    X, centroids, precision, *, working_memory=None, return_distances=False
 ):
     """Assign every point to the centroid nearest in the Mahalanobis sense.
 
@@ -156,7 +157,7 @@ def mahalanobis_assign(
     ----------
     X : array-like of shape (n_samples, n_features)
     centroids : array-like of shape (k, n_features)
-    sigma : array-like of shape (n_features, n_features)
+    precision : array-like of shape (n_features, n_features)
         Symmetric positive definite matrix of the quadratic form.
     working_memory : float, optional
         Bound in MiB on each chunk's temporaries; the (n, k) matrix is never built.
@@ -166,14 +167,15 @@ def mahalanobis_assign(
     Returns
     -------
     labels : ndarray of shape (n_samples,)
-        ``argmin_j (x_i - c_j)^T sigma (x_i - c_j)``; ties go to the lowest index.
+        ``argmin_j (x_i - c_j)^T P (x_i - c_j)``, ``P`` the precision; ties go
+        to the lowest index.
     distances : ndarray of shape (n_samples,)
         Only if `return_distances`.
 
     Notes
     -----
     Taught in the chapter "The mathematics of k-means": this is in general
-    *not* the Euclidean assignment, even though sigma is the same for every
+    *not* the Euclidean assignment, even though precision is the same for every
     cluster.
 
     References
@@ -191,7 +193,7 @@ def mahalanobis_assign(
     """
     X = check_array(X)
     C = _check_centroids(centroids, X.shape[1])
-    S = check_sigma(sigma, X.shape[1])
+    S = check_precision(precision, X.shape[1])
     rows = _mahalanobis_rows(
         X.shape[1], C.shape[0], check_working_memory(working_memory)
     )
@@ -202,7 +204,7 @@ def mahalanobis_assign(
 def mahalanobis_kmeans(
     X,
     k,
-    sigma,
+    precision,
     *,
     init="sample",
     max_iter=300,
@@ -210,7 +212,7 @@ def mahalanobis_kmeans(
     seed=None,
     working_memory=None,
 ):
-    """Lloyd's algorithm for the distortion ``sum_i (x_i - mu_j)^T sigma (x_i - mu_j)``.
+    """Lloyd's algorithm for the distortion ``sum_i (x_i - mu_j)^T P (x_i - mu_j)``.
 
     Assign each point to its Mahalanobis-nearest centroid, then move each
     centroid to the plain mean of its points (the chapter proves the mean is
@@ -221,17 +223,19 @@ def mahalanobis_kmeans(
     X : array-like of shape (n_samples, n_features)
     k : int
         Number of clusters, at most the number of distinct points.
-    sigma : array-like of shape (n_features, n_features)
-        Symmetric positive definite.
+    precision : array-like of shape (n_features, n_features)
+        Symmetric positive definite: the inverse of the clusters' covariance
+        for the classical Mahalanobis distance.
     init : "sample" or array of shape (k, n_features), default="sample"
         ``"sample"`` draws k distinct data points, exactly like
         ``lib.kmeans(..., init="sample")`` with the same seed.
     max_iter : int, default=300
     tol : float, default=1e-4
         Stop when the labels stop changing or when the centroid shift, measured
-        in the sigma-norm, is at most ``tol * trace(sigma @ cov(X)) / d``.
+        in the precision norm, is at most ``tol * trace(P @ cov(X)) / d`` (``P``
+        the precision).
         This is scikit-learn's relative rule for the whitened data, so the run
-        matches ``lib.kmeans`` on ``X @ sqrtm(sigma)`` step by step.
+        matches ``lib.kmeans`` on ``X @ sqrtm(precision)`` step by step.
     seed : None, int or np.random.Generator
     working_memory : float, optional
         Bound in MiB on each chunk's temporaries.
@@ -264,7 +268,7 @@ def mahalanobis_kmeans(
     X = check_array(X)
     n, d = X.shape
     k = check_int(k, "k", high=n, high_reason=f"the number of samples ({n})")
-    S = check_sigma(sigma, d)
+    S = check_precision(precision, d)
     max_iter = check_int(max_iter, "max_iter")
     tol = check_float(tol, "tol")
     rng = check_random_state(seed)
@@ -275,7 +279,7 @@ def mahalanobis_kmeans(
 
     rows = _mahalanobis_rows(d, k, working_memory)
 
-    def sigma_shift(C_new, C):
+    def precision_shift(C_new, C):
         step = C_new - C
         return float(np.einsum("kd,kd->", step @ S, step))
 
@@ -285,25 +289,25 @@ def mahalanobis_kmeans(
         # The mean, as the chapter proves.
         lambda labels, C: update_centroids(X, labels, k),
         max_iter=max_iter,
-        tol_abs=tolerance(X, tol, sigma=S),
-        shift=sigma_shift,
+        tol_abs=tolerance(X, tol, precision=S),
+        shift=precision_shift,
     )
 
 
-def sqrtm_spd(sigma):
-    """The symmetric square root ``sigma^{1/2}`` of a symmetric positive-definite
+def sqrtm_spd(matrix):
+    """The symmetric square root ``matrix^{1/2}`` of a symmetric positive-definite
     matrix.
 
     Parameters
     ----------
-    sigma : array-like of shape (d, d)
+    matrix : array-like of shape (d, d)
 
     Returns
     -------
     root : ndarray of shape (d, d)
-        Symmetric positive definite, with ``root @ root == sigma`` up to rounding.
+        Symmetric positive definite, with ``root @ root == matrix`` up to rounding.
         Whitening is ``X @ root``: then ``||(x - c) @ root||^2`` equals the
-        Mahalanobis distortion ``(x - c)^T sigma (x - c)``.
+        Mahalanobis distortion ``(x - c)^T precision (x - c)``.
 
     Notes
     -----
@@ -320,8 +324,8 @@ def sqrtm_spd(sigma):
     array([[2., 0.],
            [0., 3.]])
     """
-    S = check_array(sigma, "sigma")
-    S = check_sigma(S, S.shape[0])
+    S = check_array(matrix, "matrix")
+    S = check_precision(S, S.shape[0], name="matrix")
     w, V = np.linalg.eigh(S)
     return (V * np.sqrt(w)) @ V.T
 
@@ -329,7 +333,7 @@ def sqrtm_spd(sigma):
 def pooled_within_covariance(X, labels):
     """The clusters' shared shape: their scatter matrices summed, over n.
 
-    Its inverse is the ``sigma`` that makes :func:`mahalanobis_kmeans` measure
+    Its inverse is the `precision` that makes :func:`mahalanobis_kmeans` measure
     distance in units of the clusters' own spread (used in the chapter
     "Initialization, failure cases and choosing k" for anisotropic blobs).
 

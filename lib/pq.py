@@ -176,7 +176,13 @@ def pq_decode(codes, codebooks):
 
 
 def pq_search_adc(
-    queries, codes, codebooks, k=10, *, metric="sqeuclidean", working_memory=None
+    queries,
+    codes,
+    codebooks,
+    n_neighbors=10,
+    *,
+    metric="sqeuclidean",
+    working_memory=None,
 ):
     """Nearest database rows to each query, by asymmetric distance computation.
 
@@ -191,7 +197,7 @@ def pq_search_adc(
     queries : array-like of shape (n_queries, n_features)
     codes : ndarray of shape (n_database, m)
     codebooks : ndarray of shape (m, ksub, n_features // m)
-    k : int, default=10
+    n_neighbors : int, default=10
         Neighbours returned per query.
     metric : {"sqeuclidean", "dot"}, default="sqeuclidean"
         Rank by smallest squared distance or by largest inner product. For
@@ -203,7 +209,7 @@ def pq_search_adc(
 
     Returns
     -------
-    indices : ndarray of shape (n_queries, k), int
+    indices : ndarray of shape (n_queries, n_neighbors), int
         Database rows, best first.
 
     Notes
@@ -219,7 +225,7 @@ def pq_search_adc(
     --------
     >>> B = np.array([[[0.0], [1.0]], [[0.0], [1.0]]])    # m=2, ksub=2
     >>> codes = np.array([[0, 0], [1, 1], [1, 0]])        # rows (0,0), (1,1), (1,0)
-    >>> pq_search_adc(np.array([[0.9, 0.2]]), codes, B, k=2)
+    >>> pq_search_adc(np.array([[0.9, 0.2]]), codes, B, n_neighbors=2)
     array([[2, 1]])
     """
     Q = check_array(queries, "queries")
@@ -228,7 +234,9 @@ def pq_search_adc(
     m, ksub, dsub = B.shape
     codes = _check_codes(codes, m, ksub, "n_database")
     n = codes.shape[0]
-    k = check_int(k, "k", high=n, high_reason=f"the database size ({n})")
+    n_neighbors = check_int(
+        n_neighbors, "n_neighbors", high=n, high_reason=f"the database size ({n})"
+    )
     # Per database row: its m codes as intp, shifted, and the m looked-up terms.
     rows = rows_for_budget(8 * (2 * m + 1), check_working_memory(working_memory))
     Qs = Q.reshape(len(Q), m, dsub)
@@ -239,26 +247,29 @@ def pq_search_adc(
         T = -np.einsum("qjd,jcd->qjc", Qs, B)  # negate: smaller is better
     flat = T.reshape(len(Q), m * ksub)
     offsets = (np.arange(m) * ksub)[None, :]
-    out = np.empty((len(Q), k), dtype=np.intp)
+    out = np.empty((len(Q), n_neighbors), dtype=np.intp)
     for qi in range(len(Q)):
         scores = np.empty(n)
         for sl in chunks(n, rows):
             c = codes[sl].astype(np.intp) + offsets
             scores[sl] = flat[qi][c].sum(axis=1)
-        top = np.argpartition(scores, k - 1)[:k]
+        top = np.argpartition(scores, n_neighbors - 1)[:n_neighbors]
         out[qi] = top[np.argsort(scores[top], kind="stable")]
     return out
 
 
 def recall_at_k(found, truth):
-    """Fraction of the true k nearest neighbours that a search found, averaged.
+    """Recall@n: the fraction of the true neighbours that a search found, averaged.
+
+    The literature's "recall@k" counts neighbours; the name keeps its ``k``,
+    the only place in lib where ``k`` is not a number of clusters.
 
     Parameters
     ----------
-    found : ndarray of int, shape (n_queries, k)
+    found : ndarray of int, shape (n_queries, n_neighbors)
         Indices returned by an approximate search.
-    truth : ndarray of int, shape (n_queries, k)
-        The exact k nearest neighbours (e.g. from :func:`cosine_knn`).
+    truth : ndarray of int, shape (n_queries, n_neighbors)
+        The exact nearest neighbours (e.g. from :func:`cosine_knn`).
 
     Returns
     -------
@@ -273,8 +284,8 @@ def recall_at_k(found, truth):
     if found.ndim != 2 or found.shape != truth.shape:
         raise ValueError(
             f"found has shape {found.shape} and truth {truth.shape}; pass two "
-            f"(n_queries, k) index arrays of the same shape"
+            f"(n_queries, n_neighbors) index arrays of the same shape"
         )
-    # (q, k, k) comparison: which true neighbours appear anywhere in the found row.
+    # (q, n, n) comparison: which true neighbours appear anywhere in the found row.
     hit = (truth[:, :, None] == found[:, None, :]).any(axis=2)
     return float(hit.mean())

@@ -184,7 +184,7 @@ def quantized_size(n, d, k, *, m=1, itemsize=4):
     n, d : int
         Rows and features of the table.
     k : int
-        Codewords per codebook.
+        Codewords per codebook: the number of clusters of its k-means.
     m : int, default=1
         Number of sub-vectors (product quantization); 1 is plain VQ. Each of
         the `m` codebooks has shape (k, d // m) and each row stores `m`

@@ -122,6 +122,7 @@ def soft_kmeans(X, k, beta, *, init="k-means++", max_iter=300, tol=1e-6, seed=No
     ----------
     X : array-like of shape (n_samples, n_features)
     k : int
+        Number of clusters.
     beta : float
         Stiffness, see :func:`soft_assign`. Scale it with the data: it
         multiplies squared distances.
@@ -284,6 +285,7 @@ def spherical_gmm(
     ----------
     X : array-like of shape (n_samples, n_features)
     k : int
+        Number of clusters (mixture components).
     shared : bool, default=False
         False: one variance per component (scikit-learn's
         ``covariance_type="spherical"``). True: a single shared variance,

@@ -175,8 +175,8 @@ def build_laplacian(A, kind, tau):
     return sp.csr_matrix(sp.diags(s) @ (sp.diags(d) - A) @ sp.diags(s))
 
 
-def smallest_eigh(L, k, solver, rng):
-    """The k smallest eigenpairs of the symmetric sparse matrix L, ascending.
+def smallest_eigh(L, n_eigs, solver, rng):
+    """The `n_eigs` smallest eigenpairs of the symmetric sparse matrix L, ascending.
 
     `solver` is ``"dense"``, ``"arpack"`` or ``"auto"`` (dense up to
     ``DENSE_MAX_NODES`` nodes); `rng`, a Generator, seeds ARPACK's start
@@ -184,8 +184,8 @@ def smallest_eigh(L, k, solver, rng):
 
     Returns
     -------
-    vals : ndarray of shape (k,)
-    vecs : ndarray of shape (n_nodes, k)
+    vals : ndarray of shape (n_eigs,)
+    vecs : ndarray of shape (n_nodes, n_eigs)
 
     Examples
     --------
@@ -194,8 +194,10 @@ def smallest_eigh(L, k, solver, rng):
     array([1., 2.])
     """
     n = L.shape[0]
-    if solver == "dense" or (solver == "auto" and (n <= DENSE_MAX_NODES or k >= n - 1)):
-        vals, vecs = eigh(L.toarray(), subset_by_index=[0, k - 1])
+    if solver == "dense" or (
+        solver == "auto" and (n <= DENSE_MAX_NODES or n_eigs >= n - 1)
+    ):
+        vals, vecs = eigh(L.toarray(), subset_by_index=[0, n_eigs - 1])
         return vals, vecs
     # Shift-invert about a point just below 0 (L is positive semi-definite, so
     # L - sigma I is positive definite and factorizes); the eigenvalues nearest
@@ -203,11 +205,11 @@ def smallest_eigh(L, k, solver, rng):
     scale = max(float(abs(L.diagonal()).max()), 1.0)
     vals, vecs = eigsh(
         L.tocsc(),
-        k=k,
+        k=n_eigs,
         sigma=-1e-3 * scale,
         which="LM",
         v0=rng.uniform(-1, 1, n),
-        ncv=min(n, max(2 * k + 1, 20)),
+        ncv=min(n, max(2 * n_eigs + 1, 20)),
     )
     order = np.argsort(vals)
     return vals[order], vecs[:, order]
@@ -229,7 +231,7 @@ def _normalize_rows(V):
 
 def spectral_embedding(
     A,
-    k,
+    n_components,
     *,
     laplacian="symmetric",
     tau=None,
@@ -238,14 +240,15 @@ def spectral_embedding(
     seed=None,
     return_eigenvalues=False,
 ):
-    """Embed the nodes of a graph by the `k` smallest eigenvectors of a Laplacian.
+    """Embed a graph's nodes by the `n_components` smallest eigenvectors of a Laplacian.
 
     Parameters
     ----------
     A : array-like or sparse matrix of shape (n_nodes, n_nodes)
         Symmetric, non-negative weights.
-    k : int
-        Number of eigenvectors, ``1 <= k <= n_nodes``.
+    n_components : int
+        Number of eigenvectors, ``1 <= n_components <= n_nodes``; spectral
+        clustering into k clusters uses k.
     laplacian : {"unnormalized", "symmetric", "random-walk", "regularized"}
         Default ``"symmetric"``; see :func:`laplacian`. For ``"random-walk"``
         the eigenvectors of ``L_rw`` are computed as ``D^{-1/2}`` times those of
@@ -264,9 +267,9 @@ def spectral_embedding(
 
     Returns
     -------
-    embedding : ndarray of shape (n_nodes, k)
+    embedding : ndarray of shape (n_nodes, n_components)
         Row ``i`` is node ``i``; columns are in order of increasing eigenvalue.
-    eigenvalues : ndarray of shape (k,)
+    eigenvalues : ndarray of shape (n_components,)
         Only if ``return_eigenvalues``.
 
     References
@@ -288,12 +291,15 @@ def spectral_embedding(
     """
     A = check_adjacency(A)
     n = A.shape[0]
-    k = check_int(k, "k", high=n, high_reason=f"the number of nodes ({n})")
+    n_components = check_int(
+        n_components, "n_components", high=n, high_reason=f"the number of nodes ({n})"
+    )
     check_choice(laplacian, "laplacian", LAPLACIANS)
     check_choice(solver, "solver", ("auto", "arpack", "dense"))
-    if solver == "arpack" and k >= n - 1:
+    if solver == "arpack" and n_components >= n - 1:
         raise ValueError(
-            f"solver='arpack' needs k < n_nodes - 1, got k={k} with {n} nodes; "
+            f"solver='arpack' needs n_components < n_nodes - 1, got "
+            f"n_components={n_components} with {n} nodes; "
             f"use solver='dense'"
         )
     if normalize_rows is None:
@@ -308,7 +314,7 @@ def spectral_embedding(
     if tau is not None:
         tau = check_float(tau, "tau")
     L = build_laplacian(A, kind, tau)
-    vals, V = smallest_eigh(L, k, solver, rng)
+    vals, V = smallest_eigh(L, n_components, solver, rng)
     if laplacian == "random-walk":
         d = np.asarray(A.sum(axis=1)).ravel()
         V = V * np.where(d > 0, _inv_sqrt(d), 1.0)[:, None]
@@ -420,7 +426,7 @@ def spectral_clustering(
     return SpectralResult(res.labels, V, res)
 
 
-def score(A, k, *, threshold=None, n_init=10, seed=None):
+def spectral_score(A, k, *, threshold=None, n_init=10, seed=None):
     """SCORE: spectral clustering on ratios of eigenvectors (Jin 2015).
 
     Take the `k` leading eigenvectors ``eta_1, ..., eta_k`` of `A` (largest
@@ -455,7 +461,7 @@ def score(A, k, *, threshold=None, n_init=10, seed=None):
     >>> import numpy as np
     >>> A = np.kron(np.eye(2), np.ones((4, 4))) - np.eye(8)
     >>> A[3, 4] = A[4, 3] = 1.0                          # one bridge
-    >>> score(A, 2, seed=0).tolist() in ([0] * 4 + [1] * 4, [1] * 4 + [0] * 4)
+    >>> spectral_score(A, 2, seed=0).tolist() in ([0] * 4 + [1] * 4, [1] * 4 + [0] * 4)
     True
     """
     A = check_adjacency(A)
@@ -488,20 +494,20 @@ def score(A, k, *, threshold=None, n_init=10, seed=None):
     return kmeans(R, k, init="k-means++", n_init=n_init, seed=rng).labels
 
 
-def knn_graph(X, n_neighbors=10, *, sigma=None, working_memory=None):
+def knn_graph(X, n_neighbors=10, *, bandwidth=None, working_memory=None):
     """A symmetric k-nearest-neighbour similarity graph of a point cloud.
 
     Nodes ``i`` and ``j`` are joined when either is among the other's
     `n_neighbors` nearest points (Euclidean, self excluded). The weight is 1,
-    or ``exp(-|x_i - x_j|^2 / (2 sigma^2))`` when `sigma` is given.
+    or ``exp(-|x_i - x_j|^2 / (2 bandwidth^2))`` when `bandwidth` is given.
 
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
     n_neighbors : int, default=10
         ``1 <= n_neighbors < n_samples``.
-    sigma : float, optional
-        Bandwidth of the Gaussian weights; None gives 0/1 weights.
+    bandwidth : float, optional
+        Length scale of the Gaussian weights; None gives 0/1 weights.
     working_memory : float, optional
         Bound in MiB on each distance block (as in :func:`lib.assign`).
 
@@ -530,8 +536,8 @@ def knn_graph(X, n_neighbors=10, *, sigma=None, working_memory=None):
     n_neighbors = check_int(
         n_neighbors, "n_neighbors", high=n - 1, high_reason=f"n_samples - 1 ({n - 1})"
     )
-    if sigma is not None:
-        sigma = check_float(sigma, "sigma", low=1e-300)
+    if bandwidth is not None:
+        bandwidth = check_float(bandwidth, "bandwidth", low=1e-300)
     rows = chunk_rows(
         n, X.shape[1], "sqeuclidean", check_working_memory(working_memory)
     )
@@ -545,11 +551,13 @@ def knn_graph(X, n_neighbors=10, *, sigma=None, working_memory=None):
         part = np.argsort(D, axis=1, kind="stable")[:, :n_neighbors]
         nbr[sl] = part
     i, j = np.repeat(np.arange(n), n_neighbors), nbr.ravel()
-    if sigma is None:
+    if bandwidth is None:
         w = np.ones(len(i))
     else:
         # Exact differences for the weights: the expanded form above is only
         # good enough to rank neighbours, and would make w depend on chunking.
-        w = np.exp(-np.einsum("ij,ij->i", X[i] - X[j], X[i] - X[j]) / (2 * sigma**2))
+        w = np.exp(
+            -np.einsum("ij,ij->i", X[i] - X[j], X[i] - X[j]) / (2 * bandwidth**2)
+        )
     A = sp.csr_matrix((w, (i, j)), shape=(n, n))
     return sp.csr_matrix(A.maximum(A.T))  # "or": an edge if either side chose it

@@ -132,6 +132,7 @@ def spherical_kmeans(
     X : array-like of shape (n_samples, n_features)
         No row may be zero.
     k : int
+        Number of clusters.
     init : {"k-means++", "greedy-k-means++", "random", "sample"} or ndarray
         An array has shape (k, n_features).
         Seeding on the normalized rows; the result is re-normalized.
@@ -212,14 +213,15 @@ def spherical_update(X, labels, C):
     return np.where(norms[:, None] > 1e-12, M / np.maximum(norms, 1e-12)[:, None], C)
 
 
-def cosine_knn(queries, X, k=10, *, working_memory=None):
+def cosine_knn(queries, X, n_neighbors=10, *, working_memory=None):
     """Exact cosine nearest neighbours: the ground truth for :func:`recall_at_k`.
 
     Parameters
     ----------
     queries : array-like of shape (n_queries, n_features)
     X : array-like of shape (n_database, n_features)
-    k : int, default=10
+    n_neighbors : int, default=10
+        Neighbours returned per query.
     working_memory : float, optional
         Bound in MiB on the normalized float64 copy of each chunk of database
         rows (default ``lib.distances.WORKING_MEMORY_MB``). The result does
@@ -227,12 +229,12 @@ def cosine_knn(queries, X, k=10, *, working_memory=None):
 
     Returns
     -------
-    indices : ndarray of shape (n_queries, k), most similar first
+    indices : ndarray of shape (n_queries, n_neighbors), most similar first
 
     Examples
     --------
     >>> database = np.array([[0.0, 1.0], [5.0, 1.0], [1.0, 1.0]])
-    >>> cosine_knn(np.array([[1.0, 0.0]]), database, k=2)
+    >>> cosine_knn(np.array([[1.0, 0.0]]), database, n_neighbors=2)
     array([[1, 2]])
     """
     Q = normalize_rows(check_array(queries, "queries"))
@@ -243,13 +245,15 @@ def cosine_knn(queries, X, k=10, *, working_memory=None):
             f"pass tables with the same number of features"
         )
     n = X.shape[0]
-    k = check_int(k, "k", high=n, high_reason=f"the database size ({n})")
+    n_neighbors = check_int(
+        n_neighbors, "n_neighbors", high=n, high_reason=f"the database size ({n})"
+    )
     rows = rows_for_budget(
         8 * (X.shape[1] + len(Q)), check_working_memory(working_memory)
     )
     sims = np.empty((len(Q), n))
     for sl in chunks(n, rows):
         sims[:, sl] = Q @ normalize_rows(X[sl]).T
-    top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    top = np.argpartition(-sims, n_neighbors - 1, axis=1)[:, :n_neighbors]
     order = np.argsort(-np.take_along_axis(sims, top, 1), axis=1, kind="stable")
     return np.take_along_axis(top, order, 1)

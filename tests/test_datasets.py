@@ -575,7 +575,7 @@ def test_embeddings_cluster_by_angle_with_heavy_tailed_norms():
 
 def test_embeddings_spread_zero_puts_rows_on_their_topic():
     X, labels = make_embeddings(
-        300, 8, n_topics=3, seed=1, spread=0.0, norm_sigma=0.0, return_labels=True
+        300, 8, n_topics=3, seed=1, spread=0.0, norm_spread=0.0, return_labels=True
     )
     np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1, rtol=1e-5)
     for t in range(3):
@@ -604,10 +604,9 @@ def test_embeddings_scale_without_large_temporaries():
         ({"n": 0}, ValueError, "n=0"),
         ({"d": 2.5}, TypeError, "d must be an integer"),
         ({"n_topics": True}, TypeError, "n_topics"),
-        ({"seed": None}, TypeError, "seed=None"),
         ({"seed": "abc"}, TypeError, "seed"),
         ({"spread": -1.0}, ValueError, "spread"),
-        ({"norm_sigma": float("nan")}, ValueError, "norm_sigma"),
+        ({"norm_spread": float("nan")}, ValueError, "norm_spread"),
     ],
 )
 def test_embeddings_validation(kwargs, error, words):

@@ -30,24 +30,28 @@ def test_core_border_noise_by_hand():
     # points within eps (themselves included) and are core; 0 and 3 have two
     # and are border points; 10 is noise. Distance exactly eps counts.
     X = np.array([[0.0], [1.0], [2.0], [3.0], [10.0]])
-    labels, core = dbscan(X, eps=1.0, min_samples=3)
+    found = dbscan(X, eps=1.0, min_samples=3)
+    labels, core = found.labels, found.core_sample_mask
     assert core.tolist() == [False, True, True, False, False]
     assert labels.tolist() == [0, 0, 0, 0, -1]
 
 
 def test_min_samples_one_makes_every_point_core():
     X = np.array([[0.0], [5.0], [10.0]])
-    labels, core = dbscan(X, eps=1.0, min_samples=1)
+    found = dbscan(X, eps=1.0, min_samples=1)
+    labels, core = found.labels, found.core_sample_mask
     assert core.all() and labels.tolist() == [0, 1, 2]
 
 
 def test_no_core_point_is_all_noise():
-    labels, core = dbscan(np.array([[0.0], [5.0]]), eps=1.0, min_samples=2)
+    found = dbscan(np.array([[0.0], [5.0]]), eps=1.0, min_samples=2)
+    labels, core = found.labels, found.core_sample_mask
     assert labels.tolist() == [-1, -1] and not core.any()
 
 
 def test_duplicates_count_towards_density():
-    labels, core = dbscan(np.zeros((3, 2)), eps=0.5, min_samples=3)
+    found = dbscan(np.zeros((3, 2)), eps=0.5, min_samples=3)
+    labels, core = found.labels, found.core_sample_mask
     assert core.all() and labels.tolist() == [0, 0, 0]
 
 
@@ -59,7 +63,8 @@ def test_agrees_with_sklearn_on_blobs_with_noise(eps, min_samples):
     X, _ = make_blobs(n_samples=600, centers=5, cluster_std=0.5, random_state=0)
     rng = np.random.default_rng(0)
     X = np.vstack([X, rng.uniform(X.min(0), X.max(0), size=(100, 2))])
-    labels, core = dbscan(X, eps, min_samples)
+    found = dbscan(X, eps, min_samples)
+    labels, core = found.labels, found.core_sample_mask
     ref_labels, ref_core = _sklearn(X, eps, min_samples)
     np.testing.assert_array_equal(core, ref_core)
     np.testing.assert_array_equal(labels == -1, ref_labels == -1)
@@ -80,7 +85,8 @@ def test_agrees_with_sklearn_on_blobs_with_noise(eps, min_samples):
 )
 def test_agrees_with_sklearn_on_random_grids(X, eps, min_samples):
     # Integer grids put many pairs at distance exactly eps: the boundary rule matters.
-    labels, core = dbscan(X, eps, min_samples)
+    found = dbscan(X, eps, min_samples)
+    labels, core = found.labels, found.core_sample_mask
     ref_labels, ref_core = _sklearn(X, eps, min_samples)
     np.testing.assert_array_equal(core, ref_core)
     np.testing.assert_array_equal(labels, ref_labels)
@@ -94,11 +100,13 @@ def test_border_point_between_two_clusters_depends_on_order():
     right = left * -1 + [2.0, 0.0]
     border = np.array([[1.0, 0.0]])
     X = np.vstack([left, right, border])
-    labels, core = dbscan(X, eps=1.0, min_samples=4)
+    found = dbscan(X, eps=1.0, min_samples=4)
+    labels, core = found.labels, found.core_sample_mask
     assert not core[-1] and core[:-1].all()
     assert labels[-1] == labels[0]  # the left cluster is found first
     order = np.r_[4:8, 0:4, 8]  # put the right group first
-    labels2, core2 = dbscan(X[order], eps=1.0, min_samples=4)
+    found = dbscan(X[order], eps=1.0, min_samples=4)
+    labels2, core2 = found.labels, found.core_sample_mask
     assert labels2[-1] == labels2[0]  # now it joins the right group
     # Up to the border point the two clusterings are the same partition.
     inv = np.argsort(order)
@@ -110,9 +118,11 @@ def test_border_point_between_two_clusters_depends_on_order():
 
 def test_permuting_the_data_keeps_cores_and_core_clusters():
     X, _ = make_blobs(n_samples=400, centers=4, cluster_std=0.7, random_state=3)
-    labels, core = dbscan(X, 0.5, 6)
+    found = dbscan(X, 0.5, 6)
+    labels, core = found.labels, found.core_sample_mask
     perm = np.random.default_rng(5).permutation(len(X))
-    labels_p, core_p = dbscan(X[perm], 0.5, 6)
+    found = dbscan(X[perm], 0.5, 6)
+    labels_p, core_p = found.labels, found.core_sample_mask
     inv = np.argsort(perm)
     np.testing.assert_array_equal(core_p[inv], core)
     assert adjusted_rand_score(labels[core], labels_p[inv][core]) == 1.0

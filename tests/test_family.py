@@ -164,13 +164,15 @@ def test_too_few_distinct_points_is_the_same_error_everywhere():
 def test_tolerance_is_the_mean_variance_times_tol():
     assert tolerance(X, 1e-3) == pytest.approx(1e-3 * np.var(X, axis=0).mean())
     assert tolerance(X, 1e-3, xx=sq_norms(X)) == pytest.approx(tolerance(X, 1e-3))
-    assert tolerance(X, 1e-3, sigma=np.eye(3)) == pytest.approx(tolerance(X, 1e-3))
+    assert tolerance(X, 1e-3, precision=np.eye(3)) == pytest.approx(tolerance(X, 1e-3))
     assert tolerance(X, 0.0) == 0.0
 
 
-def test_tolerance_with_sigma_is_that_of_the_whitened_data():
+def test_tolerance_with_precision_is_that_of_the_whitened_data():
     root = lib.mahalanobis.sqrtm_spd(SIGMA)
-    assert tolerance(X, 1e-4, sigma=SIGMA) == pytest.approx(tolerance(X @ root, 1e-4))
+    assert tolerance(X, 1e-4, precision=SIGMA) == pytest.approx(
+        tolerance(X @ root, 1e-4)
+    )
 
 
 def test_start_centroids_copies_an_array_and_runs_a_method():

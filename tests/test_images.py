@@ -183,6 +183,10 @@ def test_subsample_fits_on_fewer_pixels_and_labels_every_pixel():
     a = quantize_image(img, 3, sample_size=100, seed=1, sample_seed=7)
     b = quantize_image(img, 3, sample_size=100, seed=2, sample_seed=7)
     assert a.inertia == pytest.approx(b.inertia)  # same pixels, same optimum here
+    # Without sample_seed the subsample follows seed: an int seeds both.
+    c = quantize_image(img, 3, sample_size=100, seed=5)
+    d = quantize_image(img, 3, sample_size=100, seed=5, sample_seed=5)
+    np.testing.assert_array_equal(c.palette, d.palette)
     # sample_size >= n means all pixels.
     assert quantize_image(img, 3, sample_size=10**6, seed=0).n_fit == 600
 

@@ -40,7 +40,7 @@ def test_distances_match_scipy():
     )
 
 
-def test_identity_sigma_is_euclidean():
+def test_identity_precision_is_euclidean():
     rng = np.random.default_rng(2)
     X, C = rng.normal(size=(200, 3)), rng.normal(size=(5, 3))
     lab, d = mahalanobis_assign(X, C, np.eye(3), return_distances=True)
@@ -76,7 +76,7 @@ def test_sqrtm_spd_squares_back():
 @given(seed=st.integers(0, 10_000), d=st.integers(1, 4), k=st.integers(1, 5))
 def test_equals_euclidean_kmeans_on_whitened_data(seed, d, k):
     # The theorem of the chapter, checked on random problems: the direct
-    # Mahalanobis run and lib.kmeans on X @ sigma^(1/2) take the same steps.
+    # Mahalanobis run and lib.kmeans on X @ precision^(1/2) take the same steps.
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(60, d)) + 3 * rng.integers(0, 3, size=(60, 1))
     S = random_spd(rng, d)
@@ -132,12 +132,12 @@ def test_result_is_consistent_and_monotone():
 def test_errors():
     X = np.zeros((4, 2)) + np.arange(4)[:, None]
     with pytest.raises(
-        ValueError, match=r"sigma has shape \(3, 3\) but X has 2 features"
+        ValueError, match=r"precision has shape \(3, 3\) but X has 2 features"
     ):
         mahalanobis_assign(X, X[:2], np.eye(3))
-    with pytest.raises(ValueError, match=r"sigma is not symmetric"):
+    with pytest.raises(ValueError, match=r"precision is not symmetric"):
         mahalanobis_assign(X, X[:2], np.array([[1.0, 0.5], [0.0, 1.0]]))
-    with pytest.raises(ValueError, match=r"sigma is not positive definite"):
+    with pytest.raises(ValueError, match=r"precision is not positive definite"):
         mahalanobis_assign(X, X[:2], np.diag([1.0, -1.0]))
     with pytest.raises(ValueError, match=r"centroids have 3 features but X has 2"):
         mahalanobis_distances(X, np.zeros((2, 3)), np.eye(2))
@@ -151,5 +151,5 @@ def test_errors():
         mahalanobis_kmeans(np.ones((4, 2)), 2, np.eye(2))
     with pytest.raises(ValueError, match=r"working_memory=0.0 is invalid"):
         mahalanobis_assign(X, X[:2], np.eye(2), working_memory=0)
-    with pytest.raises(TypeError, match=r"sigma must hold numbers"):
+    with pytest.raises(TypeError, match=r"precision must hold numbers"):
         mahalanobis_assign(X, X[:2], [["a", "b"], ["c", "d"]])

@@ -59,3 +59,20 @@ def test_every_chapter_is_in_the_toc():
     toc = (ROOT / "_toc.yml").read_text()
     missing = [nb.stem for nb in NOTEBOOKS if f"book/{nb.stem}" not in toc]
     assert not missing, f"add {missing} to _toc.yml"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_glue_is_plumbing_in_hidden_cells(nb):
+    """Compute visibly, glue and assert hidden: no page shows a glue call."""
+    cells = json.loads(nb.read_text())["cells"]
+    shown = [
+        i
+        for i, c in enumerate(cells)
+        if c["cell_type"] == "code"
+        and "remove-cell" not in c.get("metadata", {}).get("tags", [])
+        and re.search(r"\bglue\b", "".join(c["source"]))
+    ]
+    assert not shown, (
+        f"{nb.name}: cells {shown} are shown and call or import glue; move the "
+        f"glue lines into the hidden (remove-cell) check cell that follows"
+    )

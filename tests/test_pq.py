@@ -64,7 +64,9 @@ def test_adc_equals_brute_force_on_decoded_vectors(metric):
     else:
         D = -(Q.astype(float) @ R.T)
     rows_33 = 33 * 8 * (2 * 4 + 1) / 2**20  # 33 database rows a chunk
-    got = pq_search_adc(Q, codes, B, k=7, metric=metric, working_memory=rows_33)
+    got = pq_search_adc(
+        Q, codes, B, n_neighbors=7, metric=metric, working_memory=rows_33
+    )
     want = np.argsort(D, axis=1, kind="stable")[:, :7]
     np.testing.assert_allclose(
         np.take_along_axis(D, got, 1), np.take_along_axis(D, want, 1), rtol=1e-10
@@ -114,8 +116,10 @@ def test_bad_sizes_and_pq_arguments():
         pq_decode(codes + 10, B)
     with pytest.raises(ValueError, match="metric='cosine' is not supported"):
         pq_search_adc(X[:2], codes, B, metric="cosine")
-    with pytest.raises(ValueError, match="k=51 is larger than the database size"):
-        pq_search_adc(X[:2], codes, B, k=51)
+    with pytest.raises(
+        ValueError, match="n_neighbors=51 is larger than the database size"
+    ):
+        pq_search_adc(X[:2], codes, B, n_neighbors=51)
 
 
 @pytest.mark.parametrize("bad", [-1, 4])

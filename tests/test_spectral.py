@@ -22,9 +22,9 @@ from lib.spectral import (
     check_adjacency,
     knn_graph,
     laplacian,
-    score,
     spectral_clustering,
     spectral_embedding,
+    spectral_score,
 )
 
 # Nodes 1, 2, 3 link only to node 5; node 4 is isolated
@@ -251,7 +251,7 @@ def test_score_on_degree_corrected_blocks():
     n_comp, comp = connected_components(A, directed=False)
     keep = comp == np.argmax(np.bincount(comp))
     A, y = A[keep][:, keep], y[keep]
-    labels = score(A, 2, seed=0)
+    labels = spectral_score(A, 2, seed=0)
     assert adjusted_rand_score(y, labels) > 0.95
     # the same graph defeats the unnormalized Laplacian
     plain = spectral_clustering(A, 2, laplacian="unnormalized", seed=0).labels
@@ -264,7 +264,7 @@ def test_score_on_degree_corrected_blocks():
 def test_score_reproduces_jin_on_polblogs():
     datasets = pytest.importorskip("lib.datasets")
     g = datasets.load_polblogs(giant_component=True)
-    labels = score(g.adjacency, 2, seed=0)
+    labels = spectral_score(g.adjacency, 2, seed=0)
     errors = min(np.sum(labels != g.labels), np.sum(labels == g.labels))
     assert errors == 58  # Jin (2015), Table 2
 
@@ -290,8 +290,8 @@ def test_knn_graph_matches_sklearn():
 
 def test_knn_graph_chunked_equals_unchunked_and_weights():
     X = np.random.default_rng(13).normal(size=(200, 2))
-    big = knn_graph(X, 4, sigma=0.5)
-    small = knn_graph(X, 4, sigma=0.5, working_memory=0.001)
+    big = knn_graph(X, 4, bandwidth=0.5)
+    small = knn_graph(X, 4, bandwidth=0.5, working_memory=0.001)
     assert (big != small).nnz == 0
     i, j = big.nonzero()
     np.testing.assert_allclose(big[i, j].A1, np.exp(-((X[i] - X[j]) ** 2).sum(1) / 0.5))
@@ -321,7 +321,7 @@ def test_bad_adjacency(A, match):
 def test_bad_types():
     with pytest.raises(TypeError, match="adjacency"):
         laplacian("graph")
-    with pytest.raises(TypeError, match="k must be an integer"):
+    with pytest.raises(TypeError, match="n_components must be an integer"):
         spectral_embedding(SMALL, 2.0)
 
 
@@ -330,9 +330,9 @@ def test_k_larger_than_nodes():
         ValueError, match=r"k=6 is larger than the number of nodes \(5\)"
     ):
         spectral_clustering(SMALL, 6)
-    with pytest.raises(ValueError, match="k=6"):
+    with pytest.raises(ValueError, match="n_components=6"):
         spectral_embedding(SMALL, 6)
-    with pytest.raises(ValueError, match="k=0 is too small"):
+    with pytest.raises(ValueError, match="n_components=0 is too small"):
         spectral_embedding(SMALL, 0)
 
 
@@ -347,7 +347,9 @@ def test_bad_options():
         spectral_embedding(SMALL, 2, laplacian="symmetric", tau=1.0)
     with pytest.raises(ValueError, match="tau=-1.0 is invalid"):
         laplacian(SMALL, "regularized", tau=-1.0)
-    with pytest.raises(ValueError, match="solver='arpack' needs k < n_nodes - 1"):
+    with pytest.raises(
+        ValueError, match="solver='arpack' needs n_components < n_nodes - 1"
+    ):
         spectral_embedding(SMALL, 4, solver="arpack")
     with pytest.raises(ValueError, match="solver='eig' is not supported"):
         spectral_embedding(SMALL, 2, solver="eig")
@@ -357,12 +359,12 @@ def test_bad_options():
 
 def test_score_bad_input():
     with pytest.raises(ValueError, match="2 connected components"):
-        score(SMALL, 2)
+        spectral_score(SMALL, 2)
     A, _ = sbm([10, 10], 0.8, 0.2, seed=14)
     with pytest.raises(ValueError, match="k=1 is too small"):
-        score(A, 1)
+        spectral_score(A, 1)
     with pytest.raises(ValueError, match="k=20 is larger"):
-        score(A, 20)
+        spectral_score(A, 20)
 
 
 def test_knn_graph_bad_input():
@@ -370,7 +372,7 @@ def test_knn_graph_bad_input():
         ValueError, match=r"n_neighbors=4 is larger than n_samples - 1 \(3\)"
     ):
         knn_graph(np.zeros((4, 2)), 4)
-    with pytest.raises(ValueError, match="sigma=0.0 is invalid"):
-        knn_graph(np.eye(4), 1, sigma=0.0)
+    with pytest.raises(ValueError, match="bandwidth=0.0 is invalid"):
+        knn_graph(np.eye(4), 1, bandwidth=0.0)
     with pytest.raises(ValueError, match="must be 2-D"):
         knn_graph(np.arange(5.0), 2)

@@ -44,7 +44,9 @@ def test_cosine_knn_agrees_with_sklearn():
     ref = NearestNeighbors(n_neighbors=5, metric="cosine", algorithm="brute").fit(X)
     _, want = ref.kneighbors(Q)
     rows_37 = 37 * 8 * (6 + 20) / 2**20  # 37 database rows a chunk
-    np.testing.assert_array_equal(cosine_knn(Q, X, k=5, working_memory=rows_37), want)
+    np.testing.assert_array_equal(
+        cosine_knn(Q, X, n_neighbors=5, working_memory=rows_37), want
+    )
 
 
 # ------------------------------------------------------------- spherical k-means
