@@ -1,6 +1,7 @@
 # Two commands: `make book` builds the site, `make test` runs every test.
 # Also: `make test-fast` (unit tests, doctests, lint), `make lab` (the chapters in
-# JupyterLab), `make bench` (lib against its peers), `make lock` (requirements.txt).
+# JupyterLab), `make assignments` (student notebooks and autograders), `make bench`
+# (lib against its peers), `make lock` (requirements.txt).
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 .DEFAULT_GOAL := help
@@ -29,7 +30,7 @@ ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 NBCACHE := PYTHONPATH=book/_ext
 REPORTS := $(PY) book/_ext/nbcache.py reports
 
-.PHONY: help book test test-fast lint lab lock chromium bench clean
+.PHONY: help book test test-fast lint lab assignments lock chromium bench clean
 
 help:
 	@echo "make book       build the HTML site into _build/html (re-executes a notebook"
@@ -38,6 +39,8 @@ help:
 	@echo "                once (nbval), the site build from that run, the browser tests"
 	@echo "make test-fast  lint, unit tests and doctests: no notebooks, no slow tests"
 	@echo "make lab        open the chapters in JupyterLab (installs first if needed)"
+	@echo "make assignments  student notebooks, solutions and autograder zips of every"
+	@echo "                exercise page, in _build/assignments (see its README.md)"
 	@echo "make bench      time lib against scikit-learn"
 	@echo "make lock       regenerate requirements.txt from pyproject.toml"
 
@@ -57,6 +60,12 @@ book: $(VENV)/.installed
 lab: $(VENV)/.installed
 	$(ONE_THREAD) $(VENV)/bin/jupyter lab --ServerApp.root_dir=book \
 	  $(if $(filter 0,$(shell id -u)),--ServerApp.allow_root=True)
+
+# For instructors: otter assign on every exercise page (book/_ext/assignments.py).
+assignments: $(VENV)/.installed
+	$(PY) book/_ext/assignments.py
+	@echo
+	@echo "What to hand out and what to upload: _build/assignments/README.md"
 
 # The browser test drives Debian's Chromium through Playwright (never `playwright install`).
 chromium:

@@ -1,0 +1,259 @@
+"""Every exercise page is an assignment that grades fairly (make assignments).
+
+For each assignment, ``otter assign`` builds the student notebook and the
+autograder, and ``otter run`` grades four submissions: the solution, the
+solution of a second student ID, the untouched student notebook, and a
+prepared wrong submission that gets one question wrong and copies the variant
+question's answer from another student.
+"""
+
+import json
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+
+import assignments  # noqa: E402
+
+pytestmark = pytest.mark.slow
+MASTERS = assignments.masters()
+OTHER_ID = "alice"
+
+# Prepared mistakes per assignment: the questions they must lose, and the text
+# substitutions in the solution notebook that make them. The first one of each
+# assignment also copies the variant question's answer from another student.
+WRONG = {
+    "kmeans": [
+        (
+            {"q3"},
+            [("median_shift = np.linalg.norm(", "median_shift = 2 * np.linalg.norm(")],
+        ),
+        (  # a bad submission: a cell that raises, one that never ends, and an
+            # answer that reassigns lib's functions to pass the checks
+            {"q1", "q2", "q4"},
+            [
+                ("limit_cells(seconds=60)", "limit_cells(seconds=3)"),
+                ("steps = [lloyd(", "raise RuntimeError('a bug')\nsteps = [lloyd("),
+                (
+                    "finals = [lib.kmeans(",
+                    "while True:\n    pass\nfinals = [lib.kmeans(",
+                ),
+                (
+                    "fit = lib.kmeans(data.X, data.k, n_init=10, seed=0)\n"
+                    "centroids, labels = fit.centroids, fit.labels",
+                    "labels = np.argsort(np.argsort(data.X[:, 0]))"
+                    " * data.k // len(data.X)\n"
+                    "centroids = np.array([data.X[labels == j].mean(axis=0) "
+                    "for j in range(data.k)])\n"
+                    "lib.assign = lambda X, C: labels\n"
+                    "lib.kmeans = lambda *a, **kw: "
+                    "type('Fit', (), {'inertia': 1e300})()",
+                ),
+            ],
+        ),
+    ],
+    "kmeans_from_scratch": [
+        ({"q5"}, [("rng.choice(len(X), p=d2 / d2.sum())", "rng.choice(len(X))")]),
+        (  # an empty cluster "filled" with the zero vector
+            {"q3", "q4"},
+            [
+                ("    labels = np.array(labels)\n", "    return np.array(labels)\n"),
+                (
+                    "np.array([X[labels == j].mean(axis=0) for j in range(k)])",
+                    "np.array([X[labels == j].mean(axis=0) if np.any(labels == j) "
+                    "else np.zeros(X.shape[1]) for j in range(k)])",
+                ),
+            ],
+        ),
+        (  # the labels of the last assignment are never returned
+            {"q4"},
+            [
+                (
+                    "        labels = new_labels\n",
+                    "        if not repeated and _ < max_iter - 1:\n"
+                    "            labels = new_labels\n",
+                )
+            ],
+        ),
+    ],
+}
+# The variant question of each assignment, and how a copied answer is made:
+# computed on another student's data.
+VARIANT = {
+    "kmeans": (
+        "q4",
+        'student_blobs(STUDENT_ID, "q4")',
+        'student_blobs("someone-else", "q4")',
+    ),
+    "kmeans_from_scratch": (
+        "q6",
+        'student_blobs(STUDENT_ID, "q6")',
+        'student_blobs("someone-else", "q6")',
+    ),
+}
+
+
+def test_every_assignment_has_a_prepared_mistake_and_a_variant():
+    assert set(MASTERS) == set(WRONG) == set(VARIANT)
+    assert "kmeans" in MASTERS
+
+
+def _sources(path):
+    return [
+        (cell["cell_type"], "".join(cell["source"]))
+        for cell in json.loads(Path(path).read_text())["cells"]
+    ]
+
+
+def _mutated(path, out, substitutions):
+    """A copy of notebook `path` at `out`: each (old, new) replaced in one code cell."""
+    nb = json.loads(Path(path).read_text())
+    for old, new in substitutions:
+        hits = 0
+        for cell in nb["cells"]:
+            src = "".join(cell["source"])
+            if cell["cell_type"] == "code" and old in src:
+                cell["source"] = src.replace(old, new, 1)
+                hits += 1
+        assert hits == 1, f"{old!r} is in {hits} cells of {path}, not exactly one"
+    out.write_text(json.dumps(nb))
+    return out
+
+
+def _grade(zip_path, notebook, folder):
+    folder.mkdir()
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("otter")), "run", "-a", str(zip_path)]
+        + ["-o", str(folder), str(notebook)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    results = folder / "results.json"
+    assert results.exists(), f"otter run crashed:\n{done.stdout}\n{done.stderr}"
+    tests = json.loads(results.read_text())["tests"]
+    return {
+        t["name"]: (t["score"], t["max_score"], t.get("output", ""))
+        for t in tests
+        if "max_score" in t and t["name"] != "Public Tests"
+    }
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    out = tmp_path_factory.mktemp("assignments")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        built = dict(
+            zip(
+                MASTERS,
+                pool.map(
+                    lambda item: assignments.build(*item, out=out), MASTERS.items()
+                ),
+            )
+        )
+    jobs = {}
+    for name, dest in built.items():
+        solution = dest / "autograder" / f"{name}.ipynb"
+        other = [('STUDENT_ID = "demo"', f'STUDENT_ID = "{OTHER_ID}"')]
+        variant, v_old, v_new = VARIANT[name]
+        work = out / f"{name}-submissions"
+        work.mkdir()
+        jobs[name, "solution"] = solution
+        jobs[name, "other_id"] = _mutated(solution, work / f"{name}.ipynb", other)
+        for i, (_, subs) in enumerate(WRONG[name]):
+            folder = work / f"wrong{i}"
+            folder.mkdir()
+            copied = [(v_old, v_new)] if i == 0 else []
+            jobs[name, f"wrong{i}"] = _mutated(
+                solution, folder / f"{name}.ipynb", other + subs + copied
+            )
+        jobs[name, "untouched"] = dest / "student" / f"{name}.ipynb"
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = dict(
+            zip(
+                jobs,
+                pool.map(
+                    lambda key: _grade(
+                        assignments.autograder_zip(built[key[0]]),
+                        jobs[key],
+                        out / f"{key[0]}-{key[1]}-results",
+                    ),
+                    jobs,
+                ),
+            )
+        )
+    return built, results
+
+
+@pytest.mark.parametrize("name", sorted(MASTERS))
+def test_the_solution_gets_full_marks(graded, name):
+    _, results = graded
+    for kind in ("solution", "other_id"):
+        scores = results[name, kind]
+        assert len(scores) >= 3, f"{name} has {len(scores)} autograded questions"
+        lost = {q: out for q, (s, m, out) in scores.items() if s != m}
+        assert not lost, f"{name} ({kind}) loses points: {lost}"
+
+
+@pytest.mark.parametrize("name", sorted(MASTERS))
+def test_the_untouched_student_notebook_gets_zero(graded, name):
+    _, results = graded
+    scores = results[name, "untouched"]
+    assert scores and all(s == 0 for s, _, _ in scores.values()), scores
+
+
+@pytest.mark.parametrize("name", sorted(MASTERS))
+def test_wrong_answers_and_a_copied_variant_lose_their_points(graded, name):
+    _, results = graded
+    for i, (questions, _) in enumerate(WRONG[name]):
+        lose = questions | ({VARIANT[name][0]} if i == 0 else set())
+        scores = results[name, f"wrong{i}"]
+        for q, (score, max_score, output) in scores.items():
+            if q in lose:
+                assert score < max_score, f"{name} wrong{i}: {q} kept its points"
+                assert "Error" in output, output
+            else:
+                assert score == max_score, f"{name} wrong{i}: {q} lost points: {output}"
+
+
+@pytest.mark.parametrize("name", sorted(MASTERS))
+def test_the_student_notebook_has_no_solution_and_no_hidden_test(graded, name):
+    built, _ = graded
+    master = _sources(MASTERS[name])
+    student = "\n".join(
+        src for _, src in _sources(built[name] / "student" / f"{name}.ipynb")
+    )
+    secret = []
+    for kind, src in master:
+        if kind != "code":
+            continue
+        inside = False
+        for line in src.splitlines():
+            if line.strip() == "# END SOLUTION":
+                inside = False
+            if inside and line.strip():
+                secret.append(line.strip())
+            if line.strip().startswith("# BEGIN SOLUTION"):
+                inside = True
+            if line.rstrip().endswith("# SOLUTION"):
+                secret.append(line.split("# SOLUTION")[0].strip())
+        if src.lstrip().startswith("# HIDDEN"):
+            secret += re.findall(r"def (test_\w+)", src)
+    assert secret, f"{name}: the scan found no solution line in the master"
+    # Lines of a few characters (a closing bracket) prove nothing either way.
+    leaked = [line for line in secret if len(line) >= 12 and line in student]
+    assert not leaked, f"{name}: the student notebook shows {leaked}"
+    assert "solution-start" not in student and "BEGIN SOLUTION" not in student
+
+
+def test_two_students_get_different_data():
+    from lib.coursework import student_blobs
+
+    a, b = student_blobs("demo", "q4"), student_blobs(OTHER_ID, "q4")
+    assert a.X.shape != b.X.shape or not (a.X == b.X).all()
