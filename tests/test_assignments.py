@@ -8,6 +8,7 @@ question's answer from another student.
 """
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -28,80 +29,25 @@ OTHER_ID = "alice"
 # Prepared mistakes per assignment: the questions they must lose, and the text
 # substitutions in the solution notebook that make them. The first one of each
 # assignment also copies the variant question's answer from another student.
-WRONG = {
-    "kmeans": [
-        (
-            {"q3"},
-            [("median_shift = np.linalg.norm(", "median_shift = 2 * np.linalg.norm(")],
-        ),
-        (  # a bad submission: a cell that raises, one that never ends, and an
-            # answer that reassigns lib's functions to pass the checks
-            {"q1", "q2", "q4"},
-            [
-                ("limit_cells(seconds=60)", "limit_cells(seconds=3)"),
-                ("steps = [lloyd(", "raise RuntimeError('a bug')\nsteps = [lloyd("),
-                (
-                    "finals = [lib.kmeans(",
-                    "while True:\n    pass\nfinals = [lib.kmeans(",
-                ),
-                (
-                    "fit = lib.kmeans(data.X, data.k, n_init=10, seed=0)\n"
-                    "centroids, labels = fit.centroids, fit.labels",
-                    "labels = np.argsort(np.argsort(data.X[:, 0]))"
-                    " * data.k // len(data.X)\n"
-                    "centroids = np.array([data.X[labels == j].mean(axis=0) "
-                    "for j in range(data.k)])\n"
-                    "lib.assign = lambda X, C: labels\n"
-                    "lib.kmeans = lambda *a, **kw: "
-                    "type('Fit', (), {'inertia': 1e300})()",
-                ),
-            ],
-        ),
-    ],
-    "kmeans_from_scratch": [
-        ({"q5"}, [("rng.choice(len(X), p=d2 / d2.sum())", "rng.choice(len(X))")]),
-        (  # an empty cluster "filled" with the zero vector
-            {"q3", "q4"},
-            [
-                ("    labels = np.array(labels)\n", "    return np.array(labels)\n"),
-                (
-                    "np.array([X[labels == j].mean(axis=0) for j in range(k)])",
-                    "np.array([X[labels == j].mean(axis=0) if np.any(labels == j) "
-                    "else np.zeros(X.shape[1]) for j in range(k)])",
-                ),
-            ],
-        ),
-        (  # the labels of the last assignment are never returned
-            {"q4"},
-            [
-                (
-                    "        labels = new_labels\n",
-                    "        if not repeated and _ < max_iter - 1:\n"
-                    "            labels = new_labels\n",
-                )
-            ],
-        ),
-    ],
+# Each assignment has a spec, tests/assignments/<name>.json: its variant
+# question and how a copied answer is made (a substitution that computes it on
+# another student's data), and prepared mistakes, each the questions it must
+# lose and the substitutions in the solution notebook that make it. The first
+# mistake also copies the variant question's answer.
+SPECS = {
+    path.stem: json.loads(path.read_text())
+    for path in sorted((ROOT / "tests" / "assignments").glob("*.json"))
 }
-# The variant question of each assignment, and how a copied answer is made:
-# computed on another student's data.
-VARIANT = {
-    "kmeans": (
-        "q4",
-        'student_blobs(STUDENT_ID, "q4")',
-        'student_blobs("someone-else", "q4")',
-    ),
-    "kmeans_from_scratch": (
-        "q6",
-        'student_blobs(STUDENT_ID, "q6")',
-        'student_blobs("someone-else", "q6")',
-    ),
-}
+# CFS_ASSIGNMENTS=name,name checks only those (while writing a new one).
+ONLY = [n for n in os.environ.get("CFS_ASSIGNMENTS", "").split(",") if n]
+CHECKED = {n: p for n, p in MASTERS.items() if not ONLY or n in ONLY}
 
 
-def test_every_assignment_has_a_prepared_mistake_and_a_variant():
-    assert set(MASTERS) == set(WRONG) == set(VARIANT)
-    assert "kmeans" in MASTERS
+def test_every_assignment_has_a_spec():
+    assert set(MASTERS) == set(SPECS), set(MASTERS) ^ set(SPECS)
+    assert {"kmeans", "kmeans_from_scratch"} <= set(MASTERS)
+    for name, spec in SPECS.items():
+        assert spec["wrong"], f"{name} has no prepared wrong submission"
 
 
 def _sources(path):
@@ -161,17 +107,20 @@ def graded(tmp_path_factory):
     for name, dest in built.items():
         solution = dest / "autograder" / f"{name}.ipynb"
         other = [('STUDENT_ID = "demo"', f'STUDENT_ID = "{OTHER_ID}"')]
-        variant, v_old, v_new = VARIANT[name]
+        spec = SPECS[name]
+        copied_answer = [tuple(spec["variant"]["replace"])]
         work = out / f"{name}-submissions"
         work.mkdir()
         jobs[name, "solution"] = solution
         jobs[name, "other_id"] = _mutated(solution, work / f"{name}.ipynb", other)
-        for i, (_, subs) in enumerate(WRONG[name]):
+        for i, mistake in enumerate(spec["wrong"]):
             folder = work / f"wrong{i}"
             folder.mkdir()
-            copied = [(v_old, v_new)] if i == 0 else []
+            subs = [tuple(pair) for pair in mistake["replace"]]
             jobs[name, f"wrong{i}"] = _mutated(
-                solution, folder / f"{name}.ipynb", other + subs + copied
+                solution,
+                folder / f"{name}.ipynb",
+                other + subs + (copied_answer if i == 0 else []),
             )
         jobs[name, "untouched"] = dest / "student" / f"{name}.ipynb"
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -191,7 +140,7 @@ def graded(tmp_path_factory):
     return built, results
 
 
-@pytest.mark.parametrize("name", sorted(MASTERS))
+@pytest.mark.parametrize("name", sorted(CHECKED))
 def test_the_solution_gets_full_marks(graded, name):
     _, results = graded
     for kind in ("solution", "other_id"):
@@ -201,18 +150,21 @@ def test_the_solution_gets_full_marks(graded, name):
         assert not lost, f"{name} ({kind}) loses points: {lost}"
 
 
-@pytest.mark.parametrize("name", sorted(MASTERS))
+@pytest.mark.parametrize("name", sorted(CHECKED))
 def test_the_untouched_student_notebook_gets_zero(graded, name):
     _, results = graded
     scores = results[name, "untouched"]
     assert scores and all(s == 0 for s, _, _ in scores.values()), scores
 
 
-@pytest.mark.parametrize("name", sorted(MASTERS))
+@pytest.mark.parametrize("name", sorted(CHECKED))
 def test_wrong_answers_and_a_copied_variant_lose_their_points(graded, name):
     _, results = graded
-    for i, (questions, _) in enumerate(WRONG[name]):
-        lose = questions | ({VARIANT[name][0]} if i == 0 else set())
+    spec = SPECS[name]
+    for i, mistake in enumerate(spec["wrong"]):
+        lose = set(mistake["lose"]) | (
+            {spec["variant"]["question"]} if i == 0 else set()
+        )
         scores = results[name, f"wrong{i}"]
         for q, (score, max_score, output) in scores.items():
             if q in lose:
@@ -222,7 +174,7 @@ def test_wrong_answers_and_a_copied_variant_lose_their_points(graded, name):
                 assert score == max_score, f"{name} wrong{i}: {q} lost points: {output}"
 
 
-@pytest.mark.parametrize("name", sorted(MASTERS))
+@pytest.mark.parametrize("name", sorted(CHECKED))
 def test_the_student_notebook_has_no_solution_and_no_hidden_test(graded, name):
     built, _ = graded
     master = _sources(MASTERS[name])
