@@ -6,7 +6,7 @@ tests (60 lines for ``lib.kmeans``), and on a page it pushes the code a screen
 down. This Sphinx extension replaces the built-in ``literalinclude``: when
 ``:pyobject:`` is given, every docstring in the displayed object keeps its
 summary paragraph and ends with one line that says how many lines were folded
-and where to read them. ``:docstring: full`` shows a docstring whole.
+and in which file to read them. ``:docstring: full`` shows a docstring whole.
 """
 
 from __future__ import annotations
@@ -34,17 +34,17 @@ def _summary_end(doc_lines):
 def fold_docstrings(source, where):
     """`source` (one def or class) with each long docstring cut to its summary.
 
-    `where` names what the reader calls to read the rest, e.g.
-    ``"help(lib.kmeans.kmeans)"``. Code lines are untouched, so the displayed
+    `where` names the file where the reader finds the rest, e.g.
+    ``"lib/kmeans.py"``. Code lines are untouched, so the displayed
     body is exactly lib's.
 
     >>> src = "def f(x):\\n    \'\'\'Double x.\\n\\n    More.\\n    Even more.\\n"
     >>> src += "    And more.\\n    \'\'\'\\n    return 2 * x\\n"
-    >>> print(fold_docstrings(src, "help(f)"))
+    >>> print(fold_docstrings(src, "f.py"))
     def f(x):
         \'\'\'Double x.
     <BLANKLINE>
-        [4 more lines: help(f)]
+        [4 more lines of docstring in f.py]
         \'\'\'
         return 2 * x
     <BLANKLINE>
@@ -71,7 +71,7 @@ def fold_docstrings(source, where):
             continue
         indent = doc[0][: len(doc[0]) - len(doc[0].lstrip())]
         quotes = doc[-1].strip()[-3:]
-        note = f"{indent}[{folded} more lines: {where}]\n"
+        note = f"{indent}[{folded} more lines of docstring in {where}]\n"
         lines[start:end] = doc[:keep] + ["\n", note, f"{indent}{quotes}\n"]
     return "".join(lines)
 
@@ -96,7 +96,9 @@ class FoldedLiteralInclude(LiteralInclude):
         obj = self.options.get("pyobject")
         if not obj or self.options.get("docstring", "short") == "full":
             return result
-        where = f"help({_module_name(self.arguments[0])}.{obj})"
+        # The file, not help(lib.kmeans.kmeans): ``lib.kmeans`` is the function
+        # that the package re-exports, not the module.
+        where = f"{_module_name(self.arguments[0]).replace('.', '/')}.py"
         for node in result:
             for block in node.findall(nodes.literal_block):
                 text = fold_docstrings(block.astext(), where)
