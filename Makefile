@@ -41,7 +41,7 @@ help:
 	@echo "make lab        open the chapters in JupyterLab (installs first if needed)"
 	@echo "make assignments  student notebooks, solutions and autograder zips of every"
 	@echo "                exercise page, in _build/assignments (see its README.md)"
-	@echo "make bench      time lib against scikit-learn"
+	@echo "make bench      time lib against scikit-learn, and each autograder"
 	@echo "make lock       regenerate requirements.txt from pyproject.toml"
 
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -117,6 +117,7 @@ lock: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/kmeans_vs_sklearn.py
+	$(PY) benchmarks/autograder_time.py
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis
