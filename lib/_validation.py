@@ -10,6 +10,11 @@ import numbers
 
 import numpy as np
 
+#: lib computes with squared distances: the values it accepts must keep their
+#: squares, and the squares of their differences, finite and above underflow.
+MAX_ABS = 1e150
+MIN_SCALE = 1e-150
+
 
 def check_array(X, name="X", *, min_samples=1):
     """Return `X` as a finite 2-D float64 array, or raise a clear error."""
@@ -54,7 +59,33 @@ def check_array(X, name="X", *, min_samples=1):
             f"{name} contains NaN or infinity (first at row {bad[0]}, column "
             f"{bad[1]}: {arr[tuple(bad)]}); drop or impute those values first"
         )
+    check_range(arr, name, data=name == "X")
     return arr
+
+
+def check_range(arr, name="X", *, data=True):
+    """Refuse values whose squares overflow, or whose spread underflows, float64.
+
+    ``|x| <= 1e150`` keeps every squared distance finite. For the data
+    (`data`), a largest ``|x|`` below ``1e-150`` (all zeros excepted) would
+    make every squared distance 0; centroids and other arguments may be that
+    small. Both get a message with the fix: rescale.
+    """
+    if arr.size == 0:
+        return
+    scale = float(np.abs(arr).max())
+    if scale > MAX_ABS:
+        raise ValueError(
+            f"{name} has values up to {scale:.3g}, whose squares overflow float64; "
+            f"lib supports |x| <= {MAX_ABS:.0e}: rescale it, e.g. {name} / "
+            f"np.abs({name}).max()"
+        )
+    if data and 0 < scale < MIN_SCALE:
+        raise ValueError(
+            f"{name}'s largest value is {scale:.3g}, so its squared distances "
+            f"underflow to 0; lib supports a largest |x| of at least "
+            f"{MIN_SCALE:.0e}: rescale it, e.g. {name} / np.abs({name}).max()"
+        )
 
 
 def check_int(value, name, *, low=1, high=None, high_reason=""):

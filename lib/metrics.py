@@ -41,6 +41,15 @@ def _check_labels(y, name):
             and np.all(np.isfinite(arr))
             and np.all(arr == np.round(arr))
         ):
+            # Above 2**53 a float is no longer an exact integer, and above 2**63
+            # the cast to int64 wraps: 1e20 and 2e20 would become one label.
+            big = float(np.abs(arr).max())
+            if big > 2.0**53:
+                raise ValueError(
+                    f"{name} holds a float label {big:.3g}, too large to be an exact "
+                    f"integer; encode the labels first, e.g. "
+                    f"np.unique({name}, return_inverse=True)[1]"
+                )
             arr = arr.astype(np.int64)
         else:
             raise TypeError(

@@ -101,7 +101,8 @@ def minibatch_kmeans(
     k : int
         Number of clusters, ``1 <= k <=`` the number of distinct points.
     batch_size : int, default=1024
-        Points per step (Sculley's ``b``).
+        Points per step (Sculley's ``b``), capped at ``n_samples`` as in
+        scikit-learn: a larger batch would only repeat points (and memory).
     max_iter : int, default=100
         Maximum number of mini-batch steps (not epochs).
     init : {"k-means++", "greedy-k-means++", "random", "sample"} or ndarray
@@ -165,7 +166,7 @@ def minibatch_kmeans(
     X = check_array(X)
     n, d = X.shape
     k = check_int(k, "k", high=n, high_reason=f"the number of samples ({n})")
-    batch_size = check_int(batch_size, "batch_size")
+    batch_size = min(check_int(batch_size, "batch_size"), n)
     max_iter = check_int(max_iter, "max_iter")
     n_init = check_int(n_init, "n_init")
     tol = check_float(tol, "tol")

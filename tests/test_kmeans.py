@@ -150,10 +150,13 @@ datasets = st.integers(5, 40).flatmap(
 )
 
 
-def test_kmeanspp_survives_underflowing_distances():
-    # (1e-200)**2 underflows to 0, yet the two points are distinct.
+def test_kmeanspp_refuses_underflowing_distances():
+    # (1e-200)**2 underflows to 0 although the two points are distinct: every
+    # distance would be 0, so lib refuses the data and says how to rescale it.
     X = np.array([[1e-200, 0.0], [0.0, 0.0], [0.0, 0.0]])
-    C = lib.init_centroids(X, 2, "k-means++", seed=0)
+    with pytest.raises(ValueError, match=r"underflow to 0.*rescale it"):
+        lib.init_centroids(X, 2, "k-means++", seed=0)
+    C = lib.init_centroids(X / np.abs(X).max(), 2, "k-means++", seed=0)
     assert len(np.unique(C, axis=0)) == 2
 
 

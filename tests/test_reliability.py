@@ -1,0 +1,115 @@
+"""Bad input gets a clear error, never a silent wrong answer (issue: reliability).
+
+Each class of defect is checked over every public function it concerns; the
+property battery at the end feeds random finite data within lib's documented
+range to the core functions and accepts only a finite answer or a clear
+ValueError/TypeError.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import lib
+
+X = np.random.default_rng(0).normal(size=(30, 2))
+LABELS = np.arange(30) % 3
+
+# Everything that computes squared distances of X.
+ON_X = {
+    "kmeans": lambda X: lib.kmeans(X, 3, seed=0),
+    "kmedians": lambda X: lib.kmeans(X, 3, metric="manhattan", seed=0),
+    "minibatch_kmeans": lambda X: lib.minibatch_kmeans(X, 3, seed=0),
+    "assign": lambda X: lib.assign(X, X[:3]),
+    "init_centroids": lambda X: lib.init_centroids(X, 3, "k-means++", seed=0),
+    "silhouette_score": lambda X: lib.silhouette_score(X, LABELS),
+    "soft_assign": lambda X: lib.soft_assign(X, X[:3], 1.0),
+    "soft_kmeans": lambda X: lib.soft_kmeans(X, 3, 1.0, seed=0),
+    "spherical_gmm": lambda X: lib.spherical_gmm(X, 3, seed=0),
+    "knn_graph": lambda X: lib.knn_graph(X, 3),
+    "dbscan": lambda X: lib.dbscan(X, 0.5, 3),
+    "gap_statistic": lambda X: lib.gap_statistic(X, [1, 2], n_refs=2, seed=0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ON_X))
+@pytest.mark.parametrize("scale,words", [(1e160, "overflow"), (1e-160, "underflow")])
+def test_squares_that_overflow_or_underflow_are_refused(name, scale, words):
+    with pytest.raises(ValueError, match=rf"{words}.*rescale it"):
+        ON_X[name](X * scale)
+
+
+@pytest.mark.parametrize("name", sorted(ON_X))
+def test_the_edges_of_the_range_still_work(name):
+    for scale in (1e150 / np.abs(X).max(), 1e-149 / np.abs(X).max()):
+        ON_X[name](X * scale)  # no error, and (below) no NaN
+    res = ON_X["kmeans"](X * 1e-150 / np.abs(X).max())
+    assert np.isfinite(res.inertia) and len(np.unique(res.labels)) == 3
+
+
+@pytest.mark.parametrize(
+    "metric",
+    [
+        lib.adjusted_rand_index,
+        lib.hungarian_accuracy,
+        lib.majority_accuracy,
+        lib.normalized_mutual_info,
+    ],
+)
+def test_float_labels_too_large_to_be_integers_are_refused(metric):
+    with pytest.raises(ValueError, match="too large to be an exact integer"):
+        metric([0.0, 1e20, 0.0, 1e20], [0, 1, 0, 1])
+    assert metric([0.0, 3.0, 0.0, 3.0], [0, 1, 0, 1]) == pytest.approx(1.0)
+
+
+def test_minibatch_batch_is_capped_at_n():
+    # A batch of 10**9 rows would ask for gigabytes; it means "all of them".
+    big = lib.minibatch_kmeans(X, 3, batch_size=10**9, max_iter=5, seed=0)
+    full = lib.minibatch_kmeans(X, 3, batch_size=len(X), max_iter=5, seed=0)
+    np.testing.assert_array_equal(big.centroids, full.centroids)
+
+
+finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False, width=64)
+
+
+def _core(data):
+    """The core calls, sized to the drawn data."""
+    k = min(3, len(data))
+    labels = np.arange(len(data)) % k
+    return {
+        "kmeans": lambda: lib.kmeans(data, k, seed=0),
+        "kmedians": lambda: lib.kmeans(data, k, metric="manhattan", seed=0),
+        "minibatch_kmeans": lambda: lib.minibatch_kmeans(data, k, seed=0),
+        "assign": lambda: lib.assign(data, data[:k]),
+        "silhouette_score": lambda: lib.silhouette_score(data, labels),
+        "soft_assign": lambda: lib.soft_assign(data, data[:k], 1.0),
+        "spherical_gmm": lambda: lib.spherical_gmm(data, k, seed=0),
+    }
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=arrays(
+        np.float64, st.tuples(st.integers(1, 25), st.integers(1, 3)), elements=finite
+    )
+)
+def test_core_functions_answer_finite_or_refuse_clearly(data):
+    for name, call in sorted(_core(data).items()):
+        try:
+            out = call()
+        except (ValueError, TypeError) as err:
+            # The house style: what is wrong; how to fix it.
+            assert ";" in str(err) and len(str(err)) > 30, (name, err)
+            continue
+        if isinstance(out, (np.ndarray, float)):
+            values = [out]
+        else:
+            values = [
+                getattr(out, a)
+                for a in ("inertia", "centroids", "labels", "means")
+                if hasattr(out, a)
+            ]
+        for v in values:
+            assert np.all(np.isfinite(np.asarray(v, dtype=float))), (name, v)
