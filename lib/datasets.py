@@ -430,7 +430,11 @@ def _to_rgb(img, path):
 
     if img.mode == "P":
         img = img.convert("RGBA" if "transparency" in img.info else "RGB")
-    if img.mode in ("L", "LA", "1", "I", "I;16", "F"):
+    if img.mode.startswith(("I", "F")):
+        # 16- and 32-bit integer and float greyscale: Pillow's convert("L")
+        # would clip them to 0..255 (a 16-bit ramp comes back all white).
+        return _grey_to_rgb(np.asarray(img), img.mode, path)
+    if img.mode in ("L", "LA", "1"):
         warnings.warn(
             f"{path} is a greyscale image (mode {img.mode}); "
             f"repeating it into three channels",
@@ -442,6 +446,33 @@ def _to_rgb(img, path):
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(white, rgba).convert("RGB")
     return img.convert("RGB")
+
+
+def _grey_to_rgb(values, mode, path):
+    """A wide greyscale image as 8-bit RGB, rescaled from its type's range."""
+    values = values.astype(np.float64)
+    if not np.isfinite(values).all():
+        raise CorruptDataError(f"{path} (mode {mode}) holds NaN or infinite values")
+    lo, hi = float(values.min()), float(values.max())
+    if mode.startswith("F") and lo >= 0 and hi <= 1:
+        scale, unit = 255.0, "[0, 1]"
+    elif lo >= 0 and hi <= 255 and not mode.startswith("I;16"):
+        scale, unit = 1.0, "[0, 255]"
+    elif lo >= 0 and hi <= 65535:
+        scale, unit = 255.0 / 65535.0, "[0, 65535] (16 bits)"
+    else:
+        raise CorruptDataError(
+            f"{path} is a greyscale image of mode {mode} with values in "
+            f"[{lo:g}, {hi:g}], which has no known range to map to 0..255; "
+            f"rescale it to 8 bits yourself and save it as PNG"
+        )
+    warnings.warn(
+        f"{path} is a greyscale image (mode {mode}, values in {unit}); "
+        f"rescaling it to 0..255 and repeating it into three channels",
+        stacklevel=5,
+    )
+    grey = np.rint(values * scale).astype(np.uint8)
+    return np.repeat(grey[..., None], 3, axis=2)
 
 
 # ----------------------------------------------------------------------------

@@ -40,10 +40,17 @@ def _check_image(image, name="image"):
             f"shape {arr.shape}; drop an alpha channel with {name}[..., :3] or "
             f"stack a grey image with np.repeat({name}[..., None], 3, axis=2)"
         )
+    floating = arr.dtype.kind == "f"
     arr = arr.astype(np.float64)
     if not np.isfinite(arr).all():
         raise ValueError(
             f"{name} contains NaN or infinity; pass RGB values in [0, 255]"
+        )
+    if floating and 0 < float(arr.max()) <= 1.0 and float(arr.min()) >= 0:
+        # Read as 0..255 it would be black: almost surely an image in [0, 1].
+        raise ValueError(
+            f"{name} is a float image with values in [0, 1]; lib works in 8-bit "
+            f"units: pass ({name} * 255).round().astype(np.uint8)"
         )
     lo, hi = float(arr.min()), float(arr.max())
     if lo < 0 or hi > 255:

@@ -113,3 +113,38 @@ def test_core_functions_answer_finite_or_refuse_clearly(data):
             ]
         for v in values:
             assert np.all(np.isfinite(np.asarray(v, dtype=float))), (name, v)
+
+
+def test_wide_greyscale_images_are_rescaled_not_clipped(tmp_path):
+    from PIL import Image
+
+    from lib.datasets import load_image
+
+    ramp16 = np.tile(np.linspace(0, 65535, 64).astype(np.uint16), (4, 1))
+    Image.fromarray(ramp16).save(tmp_path / "ramp16.png")
+    ramp01 = np.tile(np.linspace(0, 1, 64, dtype=np.float32), (4, 1))
+    Image.fromarray(ramp01, mode="F").save(tmp_path / "ramp01.tiff")
+    for name in ("ramp16.png", "ramp01.tiff"):
+        with pytest.warns(UserWarning, match="rescaling it to 0..255"):
+            img = load_image(tmp_path / name)
+        assert img.dtype == np.uint8 and img.shape == (4, 64, 3)
+        row = img[0, :, 0].astype(int)
+        assert row[0] == 0 and row[-1] == 255 and np.all(np.diff(row) >= 0), name
+        assert len(np.unique(row)) > 50, f"{name} was clipped: {np.unique(row)}"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda img: lib.quantize_image(img, 2, seed=0),
+        lambda img: lib.psnr(img, img),
+        lambda img: lib.images.mse(img, img),
+        lambda img: lib.images.error_map(img, img),
+    ],
+    ids=["quantize_image", "psnr", "mse", "error_map"],
+)
+def test_float_images_in_0_1_are_refused(call):
+    img = np.random.default_rng(0).uniform(0, 1, size=(8, 8, 3))
+    with pytest.raises(ValueError, match=r"values in \[0, 1\].*\* 255"):
+        call(img)
+    call((img * 255).round().astype(np.uint8))  # the fix works
