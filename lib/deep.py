@@ -354,6 +354,7 @@ def train_autoencoder(
             for idx in _batches(n, batch_size, gen, torch):
                 xb = Xt[idx.to(dev)]
                 loss = torch.nn.functional.mse_loss(model(xb), xb)
+                _check_finite(loss, "pre-training", len(hist.stage), lr)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -390,8 +391,16 @@ def train_autoencoder(
                     a = torch.cdist(z, C).argmin(dim=1)
                 wcss = ((z - C[a]) ** 2).sum(dim=1).mean()
                 if normalize:
-                    wcss = wcss / ((z - z.mean(dim=0)) ** 2).sum(dim=1).mean()
+                    # The spread of one code (a last batch of one image) or of
+                    # identical codes is 0: the scale-free loss is undefined
+                    # there, and that batch trains on reconstruction alone.
+                    spread = ((z - z.mean(dim=0)) ** 2).sum(dim=1).mean()
+                    if spread.item() > 0:
+                        wcss = wcss / spread
+                    else:
+                        wcss = wcss * 0.0
                 loss = recon + lam * wcss
+                _check_finite(loss, "joint training", len(hist.stage), lr)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -410,6 +419,16 @@ def train_autoencoder(
     finally:
         torch.use_deterministic_algorithms(deterministic)
     return hist, C.cpu().numpy().astype(np.float64)
+
+
+def _check_finite(loss, stage, epoch, lr):
+    value = loss.item()
+    if not np.isfinite(value):
+        raise FloatingPointError(
+            f"the loss became {value} during {stage} (epoch {epoch + 1}): the "
+            f"weights would turn to NaN; lower lr (now {lr:g}) or check the "
+            f"images for extreme values"
+        )
 
 
 def refresh_centroids(C, counts, z, k, torch):

@@ -142,6 +142,40 @@ def test_joint_training_lowers_the_clustering_loss():
     assert d2.mean() < 0.5 * ((Z - Z.mean(0)) ** 2).sum(1).mean()
 
 
+@pytest.mark.parametrize("batch_size", [1, 71])  # 72 images: a last batch of one
+def test_a_batch_of_one_image_keeps_the_model_finite(batch_size):
+    imgs, _ = _blobs()
+    model = deep.conv_autoencoder(seed=0)
+    hist, C = deep.train_autoencoder(
+        model,
+        imgs,
+        k=3,
+        pretrain_epochs=1,
+        joint_epochs=1,
+        batch_size=batch_size,
+        seed=0,
+        device="cpu",
+        progress=False,
+    )
+    assert np.isfinite(hist.total).all() and np.isfinite(C).all()
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_a_diverging_loss_is_an_error_that_says_so():
+    imgs, _ = _blobs()
+    with pytest.raises(FloatingPointError, match=r"loss became .*lower lr"):
+        deep.train_autoencoder(
+            deep.conv_autoencoder(seed=0),
+            imgs,
+            k=3,
+            pretrain_epochs=3,
+            lr=1e12,
+            seed=0,
+            device="cpu",
+            progress=False,
+        )
+
+
 def test_refresh_centroids_is_a_running_mean():
     # Two centroids, each seen once so far (count 1). A batch sends the codes
     # 2 and 4 to centroid 0 (at 0) and nothing to centroid 1: the running mean
