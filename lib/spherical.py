@@ -229,7 +229,8 @@ def cosine_knn(queries, X, n_neighbors=10, *, working_memory=None):
 
     Returns
     -------
-    indices : ndarray of shape (n_queries, n_neighbors), most similar first
+    indices : ndarray of shape (n_queries, n_neighbors)
+        Most similar first; equal similarities in the order of the database.
 
     Examples
     --------
@@ -248,12 +249,27 @@ def cosine_knn(queries, X, n_neighbors=10, *, working_memory=None):
     n_neighbors = check_int(
         n_neighbors, "n_neighbors", high=n, high_reason=f"the database size ({n})"
     )
+    # Per database row of a chunk: its normalized copy and one similarity per
+    # query; only the running best n_neighbors per query are kept, so memory
+    # is bounded by working_memory whatever the database size.
     rows = rows_for_budget(
-        8 * (X.shape[1] + len(Q)), check_working_memory(working_memory)
+        8 * (X.shape[1] + 2 * len(Q)), check_working_memory(working_memory)
     )
-    sims = np.empty((len(Q), n))
+    best_sim = np.empty((len(Q), 0))
+    best_idx = np.empty((len(Q), 0), dtype=np.intp)
     for sl in chunks(n, rows):
-        sims[:, sl] = Q @ normalize_rows(X[sl]).T
-    top = np.argpartition(-sims, n_neighbors - 1, axis=1)[:, :n_neighbors]
-    order = np.argsort(-np.take_along_axis(sims, top, 1), axis=1, kind="stable")
-    return np.take_along_axis(top, order, 1)
+        sim = np.concatenate([best_sim, Q @ normalize_rows(X[sl]).T], axis=1)
+        idx = np.concatenate(
+            [
+                best_idx,
+                np.broadcast_to(
+                    np.arange(sl.start, sl.stop), (len(Q), sl.stop - sl.start)
+                ),
+            ],
+            axis=1,
+        )
+        # Most similar first; equal similarities in index order.
+        order = np.lexsort((idx, -sim), axis=1)[:, :n_neighbors]
+        best_sim = np.take_along_axis(sim, order, 1)
+        best_idx = np.take_along_axis(idx, order, 1)
+    return best_idx

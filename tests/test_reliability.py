@@ -148,3 +148,25 @@ def test_float_images_in_0_1_are_refused(call):
     with pytest.raises(ValueError, match=r"values in \[0, 1\].*\* 255"):
         call(img)
     call((img * 255).round().astype(np.uint8))  # the fix works
+
+
+def test_cosine_knn_memory_is_bounded_by_working_memory():
+    import tracemalloc
+
+    from lib.spherical import cosine_knn
+
+    rng = np.random.default_rng(0)
+    Q, D = rng.normal(size=(200, 8)), rng.normal(size=(20_000, 8))
+    want = cosine_knn(Q, D, n_neighbors=5)
+    tracemalloc.start()
+    got = cosine_knn(Q, D, n_neighbors=5, working_memory=1.0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    np.testing.assert_array_equal(got, want)
+    full = 8 * len(Q) * len(D)  # the (n_queries, n) matrix it used to build
+    assert peak < full / 4, (peak, full)
+    # Ties go to the lower database index.
+    ties = cosine_knn(
+        np.ones((1, 2)), np.ones((6, 2)), n_neighbors=3, working_memory=1e-4
+    )
+    assert ties.tolist() == [[0, 1, 2]]
