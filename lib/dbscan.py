@@ -78,6 +78,10 @@ def _check_eps(eps):
 QUERY_ROWS = 2048
 
 
+#: At most this many (i, j) pairs within eps: 9 bytes each, about 1.1 GiB.
+MAX_PAIRS = 2**27
+
+
 def _neighbours(X, eps):
     """Sparse 0/1 matrix of the pairs within distance eps (self included).
 
@@ -87,6 +91,19 @@ def _neighbours(X, eps):
     """
     n = X.shape[0]
     tree = cKDTree(X)
+    # Count first (cheap), so that a radius that links almost every pair gets
+    # a message instead of a MemoryError deep inside the tree's lists.
+    pairs = sum(
+        int(tree.query_ball_point(X[sl], r=eps, return_length=True).sum())
+        for sl in chunks(n, QUERY_ROWS)
+    )
+    if pairs > MAX_PAIRS:
+        raise MemoryError(
+            f"DBSCAN with eps={eps:g} finds {pairs:,} neighbour pairs among {n:,} "
+            f"points (about {9 * pairs / 2**30:.1f} GiB, more than the "
+            f"{MAX_PAIRS:,} lib allows); choose a smaller eps, or merge "
+            f"duplicate points first (np.unique(X, axis=0))"
+        )
     indptr = [np.zeros(1, dtype=np.int64)]
     indices = []
     offset = 0

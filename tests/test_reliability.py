@@ -170,3 +170,18 @@ def test_cosine_knn_memory_is_bounded_by_working_memory():
         np.ones((1, 2)), np.ones((6, 2)), n_neighbors=3, working_memory=1e-4
     )
     assert ties.tolist() == [[0, 1, 2]]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [lambda X: lib.dbscan(X, 0.5, 5), lambda X: lib.modified_dbscan(X, 0.5, 5, 2)],
+    ids=["dbscan", "modified_dbscan"],
+)
+def test_dbscan_says_when_eps_links_too_many_pairs(call, monkeypatch):
+    import sys
+
+    import lib.dbscan  # noqa: F401  (the module, for its limit)
+
+    monkeypatch.setattr(sys.modules["lib.dbscan"], "MAX_PAIRS", 1000)
+    with pytest.raises(MemoryError, match=r"finds 1,600 neighbour pairs.*smaller eps"):
+        call(np.zeros((40, 2)))
