@@ -309,6 +309,14 @@ def kmedoids(D, k, *, init="k-medoids++", max_iter=100, seed=None):
             f"D has negative entries (min {D.min():.3g}); dissimilarities must be >= 0"
         )
     k = check_int(k, "k", high=n, high_reason=f"the number of samples ({n})")
+    # Points at dissimilarity 0 from each other are one point to a medoid: with
+    # fewer such groups than k, some cluster would be empty.
+    n_distinct = len(np.unique(D, axis=0))
+    if k > n_distinct:
+        raise ValueError(
+            f"k={k} is larger than the number of distinct points ({n_distinct}: "
+            f"rows of D that differ); choose k <= {n_distinct}"
+        )
     max_iter = check_int(max_iter, "max_iter")
     rng = check_random_state(seed)
     if isinstance(init, str):

@@ -258,6 +258,13 @@ def _m_step(X, R, shared, reg_covar):
         variances = np.full(len(nk), sq.sum() / (n * d) + reg_covar)
     else:
         variances = sq / (nk * d) + reg_covar
+    if not np.all(variances > 0):
+        j = int(np.argmin(variances))
+        raise ValueError(
+            f"the variance of component {j} collapsed to 0 (it sits on identical "
+            f"points), so its density is infinite; pass reg_covar > 0, e.g. "
+            f"reg_covar=1e-6, or fewer components"
+        )
     return means, variances, nk / n
 
 

@@ -185,3 +185,12 @@ def test_dbscan_says_when_eps_links_too_many_pairs(call, monkeypatch):
     monkeypatch.setattr(sys.modules["lib.dbscan"], "MAX_PAIRS", 1000)
     with pytest.raises(MemoryError, match=r"finds 1,600 neighbour pairs.*smaller eps"):
         call(np.zeros((40, 2)))
+
+
+def test_degenerate_results_are_refused_not_returned():
+    dup = np.repeat(np.random.default_rng(0).normal(size=(5, 2)), 10, axis=0)
+    with pytest.raises(ValueError, match="collapsed to 0.*reg_covar > 0"):
+        lib.spherical_gmm(dup, 3, reg_covar=0, seed=0)
+    assert np.isfinite(lib.spherical_gmm(dup, 3, seed=0).means).all()
+    with pytest.raises(ValueError, match=r"number of distinct points \(1"):
+        lib.kmedoids(np.zeros((10, 10)), 3, seed=0)
