@@ -97,9 +97,9 @@ def graded(tmp_path_factory):
     with ThreadPoolExecutor(max_workers=2) as pool:
         built = dict(
             zip(
-                MASTERS,
+                CHECKED,
                 pool.map(
-                    lambda item: assignments.build(*item, out=out), MASTERS.items()
+                    lambda item: assignments.build(*item, out=out), CHECKED.items()
                 ),
             )
         )
