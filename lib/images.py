@@ -380,7 +380,8 @@ def rgb_to_lab(rgb):
     """sRGB values in [0, 255] to CIELAB (D65), any shape (..., 3).
 
     In CIELAB, Euclidean distance roughly follows perceived colour difference;
-    the chapter's first exercise quantizes there.
+    the first exercise of the colour-quantization chapter's exercise page
+    quantizes there.
 
     Examples
     --------

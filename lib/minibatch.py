@@ -41,8 +41,8 @@ def minibatch_step(Xb, C, counts, xxb):
     Notes
     -----
     The step of :func:`minibatch_kmeans`, without its checks. From zero
-    counts it is one Lloyd update (the chapter "Initialization, failure cases
-    and choosing k" checks that).
+    counts it is one Lloyd update (an exercise of the chapter "Initialization,
+    failure cases and choosing k" checks that).
 
     Examples
     --------
