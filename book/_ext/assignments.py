@@ -43,6 +43,8 @@ GRADER_PACKAGES = (
     "scipy",
     "threadpoolctl",
 )
+#: And what an assignment that uses lib.deep needs besides.
+DEEP_PACKAGES = ("torch", "tqdm", "umap-learn")
 CONFIG_MARK = "# ASSIGNMENT CONFIG"
 EXERCISE = re.compile(
     r"```\{exercise\}\s*(?P<title>[^\n]*)\n(?P<options>(?::[^\n]*\n)*)(?P<body>.*?)\n```",
@@ -79,17 +81,29 @@ def masters():
     return found
 
 
-def grader_requirements():
-    """Pinned lines of the lock (``requirements.txt``) for GRADER_PACKAGES."""
+def grader_requirements(packages=GRADER_PACKAGES):
+    """Pinned lines of the lock (``requirements.txt``) for `packages`."""
     pins = {}
     for line in (ROOT / "requirements.txt").read_text().splitlines():
         match = re.match(r"^([A-Za-z0-9_.-]+)==(\S+)", line)
         if match:
             pins[match.group(1).lower()] = f"{match.group(1)}=={match.group(2)}"
-    missing = [p for p in GRADER_PACKAGES if p not in pins]
+    missing = [p for p in packages if p not in pins]
     if missing:
         raise RuntimeError(f"requirements.txt pins none of {missing}; run make lock")
-    return "\n".join(pins[p] for p in GRADER_PACKAGES) + "\n"
+    return "\n".join(pins[p] for p in packages) + "\n"
+
+
+def uses_deep(path):
+    """Whether a master notebook's code imports lib.deep (torch and UMAP)."""
+    code = "\n".join(
+        _source(c)
+        for c in json.loads(Path(path).read_text())["cells"]
+        if c["cell_type"] == "code"
+    )
+    return bool(
+        re.search(r"from lib import [^\n]*\bdeep\b|import lib\.deep|lib\.deep\b", code)
+    )
 
 
 def plain_markdown(text):
@@ -125,7 +139,8 @@ def build(name, master, out=OUT):
     shutil.copytree(
         ROOT / "lib", work / "lib", ignore=shutil.ignore_patterns("__pycache__")
     )
-    (work / "requirements.txt").write_text(grader_requirements())
+    packages = GRADER_PACKAGES + (DEEP_PACKAGES if uses_deep(master) else ())
+    (work / "requirements.txt").write_text(grader_requirements(packages))
     otter = Path(sys.executable).with_name("otter")
     done = subprocess.run(
         [
