@@ -297,7 +297,7 @@ def psnr(original, reconstruction):
     >>> import numpy as np
     >>> round(psnr(np.zeros((1, 1, 3)), np.full((1, 1, 3), 255.0)), 6)
     0.0
-    >>> round(psnr(np.zeros((1, 1, 3)), np.ones((1, 1, 3))), 2)
+    >>> round(psnr(np.zeros((1, 1, 3), np.uint8), np.ones((1, 1, 3), np.uint8)), 2)
     48.13
     """
     err = mse(original, reconstruction)
