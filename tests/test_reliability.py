@@ -180,8 +180,6 @@ def test_cosine_knn_memory_is_bounded_by_working_memory():
 def test_dbscan_says_when_eps_links_too_many_pairs(call, monkeypatch):
     import sys
 
-    import lib.dbscan  # noqa: F401  (the module, for its limit)
-
     monkeypatch.setattr(sys.modules["lib.dbscan"], "MAX_PAIRS", 1000)
     with pytest.raises(MemoryError, match=r"finds 1,600 neighbour pairs.*smaller eps"):
         call(np.zeros((40, 2)))
