@@ -8,11 +8,11 @@ umap only inside :mod:`lib.deep`, which is not imported here
 
 from .choose_k import find_elbow, gap_statistic, silhouette_samples, silhouette_score
 from .datasets import Graph, load_image, load_mnist, load_polblogs, make_embeddings
-from .dbscan import dbscan, modified_dbscan
+from .density import dbscan, modified_dbscan
 from .distances import assign
 from .images import compressed_size, psnr, quantize_image
 from .init import init_centroids
-from .kmeans import KMeansResult, kmeans
+from .lloyd import KMeansResult, kmeans
 from .mahalanobis import mahalanobis_assign, mahalanobis_kmeans
 from .metrics import (
     adjusted_rand_index,

@@ -358,7 +358,7 @@ def gap_statistic(X, ks, *, n_refs=10, n_init=1, init="k-means++", seed=None):
     >>> gap_statistic(X, range(1, 6), n_refs=5, seed=0).k
     3
     """
-    from .kmeans import kmeans
+    from .lloyd import kmeans
 
     X = check_array(X)
     n = X.shape[0]

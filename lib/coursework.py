@@ -207,8 +207,7 @@ def _snapshot():
     import lib
 
     names = {name: getattr(lib, name) for name in lib.__all__}
-    # lib.kmeans is both a module and the function the package exports.
-    engine = importlib.import_module("lib.kmeans")
+    engine = importlib.import_module("lib.lloyd")
     names.update(
         fill_empty=engine.fill_empty,
         lloyd=importlib.import_module("lib.reference").lloyd,

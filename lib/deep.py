@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validation import check_float, check_int, check_random_state
-from .kmeans import kmeans
+from .lloyd import kmeans
 
 #: pip name of each optional package, for the error message.
 _PIP_NAMES = {"torch": "torch==2.13.0", "umap": "umap-learn"}

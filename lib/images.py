@@ -15,7 +15,7 @@ import numpy as np
 
 from ._validation import check_choice, check_int, check_random_state
 from .distances import METRICS, assign
-from .kmeans import kmeans
+from .lloyd import kmeans
 
 
 def _check_image(image, name="image"):

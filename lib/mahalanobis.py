@@ -17,7 +17,7 @@ import numpy as np
 from ._chunks import check_working_memory, map_chunks, rows_for_budget
 from ._validation import check_array, check_float, check_int, check_random_state
 from .init import check_distinct, check_init, start_centroids
-from .kmeans import lloyd_loop, tolerance, update_centroids
+from .lloyd import lloyd_loop, tolerance, update_centroids
 
 
 def check_precision(precision, n_features, name="precision"):

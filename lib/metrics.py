@@ -213,7 +213,7 @@ def majority_mapping(y_true, y_pred, *, n_clusters=None):
         raise ValueError(
             f"y_pred contains the negative label {y_pred.min()}; majority "
             f"mapping needs cluster labels 0 .. n_clusters - 1 (reassign "
-            f"noise points first, e.g. with lib.dbscan.modified_dbscan)"
+            f"noise points first, e.g. with lib.density.modified_dbscan)"
         )
     low = int(y_pred.max()) + 1
     if n_clusters is None:

@@ -13,7 +13,7 @@ from ._chunks import check_working_memory
 from ._validation import check_array, check_float, check_int, check_random_state
 from .distances import chunk_rows, nearest_centroid, point_costs, sq_norms
 from .init import check_distinct, check_init, count_distinct, start_centroids
-from .kmeans import History, KMeansResult, tolerance
+from .lloyd import History, KMeansResult, tolerance
 
 
 def minibatch_step(Xb, C, counts, xxb):

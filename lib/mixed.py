@@ -22,7 +22,13 @@ def _is_frame(X):
 
 
 def _missing(v):
-    return v is None or (isinstance(v, float) and v != v)
+    """None, NaN, NaT or pandas' NA (whose comparisons are NA, not a bool)."""
+    if v is None:
+        return True
+    try:
+        return bool(v != v)
+    except TypeError:
+        return True
 
 
 def _columns(X, categorical, name):
@@ -99,6 +105,11 @@ def _numeric(col, name, column):
     try:
         v = np.asarray(col, dtype=float)
     except (TypeError, ValueError):
+        if any(_missing(x) for x in np.asarray(col, dtype=object).tolist()):
+            raise ValueError(  # pandas' NA does not convert to NaN
+                f"column {column!r} of {name} has missing values; drop or "
+                f"impute them first"
+            ) from None
         raise TypeError(
             f"column {column!r} of {name} is numeric but holds non-numbers; "
             f"list it in categorical= or convert it"

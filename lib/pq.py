@@ -12,7 +12,7 @@ import numpy as np
 
 from ._chunks import check_working_memory, chunks, rows_for_budget
 from ._validation import check_array, check_choice, check_int, check_random_state
-from .kmeans import kmeans
+from .lloyd import kmeans
 from .quantize import check_table, index_dtype, vq_encode
 
 ADC_METRICS = ("sqeuclidean", "dot")
@@ -39,6 +39,12 @@ def _check_codebooks(codebooks, d=None):
         raise ValueError(
             f"codebooks of shape {B.shape} describe {B.shape[0] * B.shape[2]} "
             f"features but X has {d}; fit them on data with {d} features"
+        )
+    if not np.all(np.isfinite(B)):
+        at = tuple(int(i) for i in np.argwhere(~np.isfinite(B))[0])
+        raise ValueError(
+            f"codebooks hold a non-finite value ({B[at]} at index {at}); "
+            f"pass the output of pq_fit on finite data"
         )
     return B
 

@@ -15,7 +15,7 @@ from scipy.special import logsumexp
 from ._validation import check_array, check_float, check_int, check_random_state
 from .distances import sq_norms
 from .init import check_distinct, check_init, start_centroids
-from .kmeans import kmeans, tolerance
+from .lloyd import kmeans, tolerance
 
 
 def _sq_dist(X, C):

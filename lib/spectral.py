@@ -23,7 +23,7 @@ from ._validation import (
     check_random_state,
 )
 from .distances import chunk_rows, sq_norms
-from .kmeans import KMeansResult, kmeans
+from .lloyd import KMeansResult, kmeans
 
 LAPLACIANS = ("unnormalized", "symmetric", "random-walk", "regularized")
 

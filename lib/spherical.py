@@ -14,7 +14,7 @@ from ._chunks import check_working_memory, chunks, rows_for_budget
 from ._validation import check_array, check_float, check_int, check_random_state
 from .distances import chunk_rows, nearest_centroid, point_costs
 from .init import check_distinct, check_init, start_centroids
-from .kmeans import best_run, lloyd_loop, tolerance, update_centroids
+from .lloyd import best_run, lloyd_loop, tolerance, update_centroids
 from .quantize import check_table
 
 

@@ -12,7 +12,7 @@ from sklearn.cluster import DBSCAN
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from lib.dbscan import dbscan, modified_dbscan
+from lib.density import dbscan, modified_dbscan
 
 
 def _sklearn(X, eps, min_samples):
@@ -208,7 +208,7 @@ def test_bad_input_is_explained(call, exc, match):
 
 
 def test_eps_from_knn_makes_that_share_of_points_core():
-    from lib.dbscan import dbscan, eps_from_knn
+    from lib.density import dbscan, eps_from_knn
 
     rng = np.random.default_rng(0)
     X = np.vstack([rng.normal(0, 1, (200, 2)), rng.uniform(-8, 8, (50, 2))])
@@ -219,7 +219,7 @@ def test_eps_from_knn_makes_that_share_of_points_core():
 
 
 def test_eps_from_knn_rejects_bad_input():
-    from lib.dbscan import eps_from_knn
+    from lib.density import eps_from_knn
 
     X = np.zeros((4, 2)) + np.arange(4)[:, None]
     with pytest.raises(

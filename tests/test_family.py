@@ -1,7 +1,7 @@
 """The shared contract of the k-means family.
 
 k-means, k-medians, Mahalanobis k-means and spherical k-means run the one
-Lloyd loop, ``lib.kmeans.lloyd_loop``; mini-batch and soft k-means share its init
+Lloyd loop, ``lib.lloyd.lloyd_loop``; mini-batch and soft k-means share its init
 resolver and tolerance. These tests hold every variant to the same promises.
 """
 
@@ -11,7 +11,7 @@ import pytest
 import lib
 from lib.distances import nearest_centroid, sq_norms
 from lib.init import check_init, start_centroids
-from lib.kmeans import fill_empty, lloyd_loop, tolerance, update_centroids
+from lib.lloyd import fill_empty, lloyd_loop, tolerance, update_centroids
 from lib.mahalanobis import mahalanobis_assign, mahalanobis_kmeans
 from lib.minibatch import minibatch_kmeans
 from lib.soft import soft_kmeans

@@ -143,7 +143,7 @@ def test_notebooks_import_and_display_only_public_names(nb):
 
 def test_the_scan_finds_what_it_should(tmp_path):
     code = (
-        "import lib\nfrom lib.kmeans import _update, kmeans\n"
+        "import lib\nfrom lib.lloyd import _update, kmeans\n"
         "from lib import _fetch\nimport numpy as np\n"
         "lib.distances._assign(1)\nnp._private\n"
     )
@@ -158,12 +158,12 @@ def test_the_scan_finds_what_it_should(tmp_path):
     ]
     nb = tmp_path / "x.ipynb"
     md = "```{literalinclude} ../lib/_gml.py\n:pyobject: read_gml\n```\n"
-    md += "```{literalinclude} ../lib/kmeans.py\n:pyobject: _lloyd\n```\n"
+    md += "```{literalinclude} ../lib/lloyd.py\n:pyobject: _lloyd\n```\n"
     cells = [{"cell_type": "markdown", "source": [md]}]
     nb.write_text(json.dumps({"cells": cells}))
     assert [w for _, w in notebook_violations(nb)] == [
         "displays private module ../lib/_gml.py",
-        "displays _lloyd of ../lib/kmeans.py",
+        "displays _lloyd of ../lib/lloyd.py",
     ]
     lib_file = tmp_path / "m.py"
     lib_file.write_text(

@@ -384,10 +384,7 @@ def test_ten_million_pixels_k256_in_bounded_memory():
 def _without_loop(monkeypatch):
     import importlib
 
-    for name in (
-        "lib.distances",
-        "lib.kmeans",
-    ):  # lib.kmeans the module, not the function
+    for name in ("lib.distances", "lib.lloyd"):
         monkeypatch.setattr(
             importlib.import_module(name), "compiled_loop", lambda name: None
         )
@@ -456,7 +453,7 @@ def test_kmeans_on_pixels_is_the_same_with_and_without_the_loop(monkeypatch):
 
 @pytest.mark.parametrize("d", [1, 3, 784])
 def test_compiled_cluster_sums_equal_sparse_sums(monkeypatch, d):
-    from lib.kmeans import update_centroids
+    from lib.lloyd import update_centroids
 
     rng = np.random.default_rng(d)
     X, labels = rng.normal(size=(2000, d)), rng.integers(0, 7, size=2000)
@@ -483,7 +480,7 @@ def test_cluster_sums_round_the_same_whatever_the_thread_count(monkeypatch):
     # The blocks are fixed by the shape of X, not by the threads, so the sums
     # (and every centroid after them) are bit-identical on every machine.
     from lib import _chunks
-    from lib.kmeans import _cluster_sums
+    from lib.lloyd import _cluster_sums
 
     rng = np.random.default_rng(11)
     X, labels = rng.normal(size=(50_000, 5)), rng.integers(0, 9, size=50_000)

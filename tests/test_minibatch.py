@@ -8,7 +8,7 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
 import lib
-from lib.kmeans import KMeansResult
+from lib.lloyd import KMeansResult
 from lib.minibatch import minibatch_kmeans, minibatch_step
 
 

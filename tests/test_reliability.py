@@ -178,9 +178,9 @@ def test_cosine_knn_memory_is_bounded_by_working_memory():
     ids=["dbscan", "modified_dbscan"],
 )
 def test_dbscan_says_when_eps_links_too_many_pairs(call, monkeypatch):
-    import sys
+    import lib.density as density
 
-    monkeypatch.setattr(sys.modules["lib.dbscan"], "MAX_PAIRS", 1000)
+    monkeypatch.setattr(density, "MAX_PAIRS", 1000)
     with pytest.raises(MemoryError, match=r"finds 1,600 neighbour pairs.*smaller eps"):
         call(np.zeros((40, 2)))
 
@@ -192,3 +192,20 @@ def test_degenerate_results_are_refused_not_returned():
     assert np.isfinite(lib.spherical_gmm(dup, 3, seed=0).means).all()
     with pytest.raises(ValueError, match=r"number of distinct points \(1"):
         lib.kmedoids(np.zeros((10, 10)), 3, seed=0)
+
+
+def test_missing_values_and_bad_codebooks_are_refused():
+    pd = pytest.importorskip("pandas")
+    from lib.pq import pq_search_adc
+
+    frames = [
+        pd.DataFrame({"a": [1.0, 2.0], "b": pd.array(["x", pd.NA], dtype="string")}),
+        pd.DataFrame({"a": pd.array([1.0, None], dtype="Float64"), "b": ["x", "y"]}),
+        pd.DataFrame({"a": [1.0, 2.0], "b": pd.Categorical(["x", None])}),
+    ]
+    for df in frames:
+        with pytest.raises(ValueError, match="missing.*drop or impute"):
+            lib.gower_distances(df)
+    B = np.array([[[0.0], [np.nan]], [[0.0], [1.0]]])
+    with pytest.raises(ValueError, match=r"codebooks hold a non-finite value \(nan"):
+        pq_search_adc(np.array([[0.9, 0.2]]), np.array([[0, 0]]), B, n_neighbors=1)

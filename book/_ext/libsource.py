@@ -35,7 +35,7 @@ def fold_docstrings(source, where):
     """`source` (one def or class) with each long docstring cut to its summary.
 
     `where` names the file where the reader finds the rest, e.g.
-    ``"lib/kmeans.py"``. Code lines are untouched, so the displayed
+    ``"lib/lloyd.py"``. Code lines are untouched, so the displayed
     body is exactly lib's.
 
     >>> src = "def f(x):\\n    \'\'\'Double x.\\n\\n    More.\\n    Even more.\\n"
@@ -96,8 +96,7 @@ class FoldedLiteralInclude(LiteralInclude):
         obj = self.options.get("pyobject")
         if not obj or self.options.get("docstring", "short") == "full":
             return result
-        # The file, not help(lib.kmeans.kmeans): ``lib.kmeans`` is the function
-        # that the package re-exports, not the module.
+        # The file: a reader can open it beside the page.
         where = f"{_module_name(self.arguments[0]).replace('.', '/')}.py"
         for node in result:
             for block in node.findall(nodes.literal_block):
