@@ -6,6 +6,7 @@ functions and runs them on the political blogs network and on point clouds.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -420,10 +421,29 @@ def spectral_clustering(
                 f"k={k}; pass spectral_embedding(A, m) with m >= {k}"
             )
         V = V[:, :k]
+    if laplacian != "regularized":
+        _warn_if_components(A, k)
     if normalize_rows:
         V = _normalize_rows(V)
     res = kmeans(V, k, init="k-means++", n_init=n_init, seed=rng)
     return SpectralResult(res.labels, V, res)
+
+
+def _warn_if_components(A, k):
+    """Say so when the k smallest eigenvectors can only find components."""
+    n_comp, comp = connected_components(A, directed=False)
+    if n_comp >= k:
+        sizes = np.sort(np.bincount(comp))[::-1]
+        shown = ", ".join(f"{s:,}" for s in sizes[:5]) + (", ..." if n_comp > 5 else "")
+        warnings.warn(
+            f"A has {n_comp} connected components (sizes {shown}), at least "
+            f"k={k}: the Laplacian's {k} smallest eigenvalues are all 0 and the "
+            f"clusters are unions of components, not communities; cluster the "
+            f"giant component (e.g. load_polblogs(giant_component=True)) or "
+            f"pass laplacian='regularized'",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def spectral_score(A, k, *, threshold=None, n_init=10, seed=None):

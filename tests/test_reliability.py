@@ -6,6 +6,8 @@ range to the core functions and accepts only a finite answer or a clear
 ValueError/TypeError.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -192,6 +194,16 @@ def test_degenerate_results_are_refused_not_returned():
     assert np.isfinite(lib.spherical_gmm(dup, 3, seed=0).means).all()
     with pytest.raises(ValueError, match=r"number of distinct points \(1"):
         lib.kmedoids(np.zeros((10, 10)), 3, seed=0)
+    # Two cliques, no edge between: the 2 "clusters" are just the components.
+    A = np.kron(np.eye(2), np.ones((4, 4))) - np.eye(8)
+    with pytest.warns(UserWarning, match=r"2 connected components \(sizes 4, 4\)"):
+        lib.spectral_clustering(A, 2, seed=0)
+    bridged = A.copy()
+    bridged[3, 4] = bridged[4, 3] = 1.0  # connected: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lib.spectral_clustering(bridged, 2, seed=0)
+        lib.spectral_clustering(A, 2, laplacian="regularized", seed=0)
 
 
 def test_missing_values_and_bad_codebooks_are_refused():
