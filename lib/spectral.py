@@ -432,7 +432,7 @@ def spectral_clustering(
 def _warn_if_components(A, k):
     """Say so when the k smallest eigenvectors can only find components."""
     n_comp, comp = connected_components(A, directed=False)
-    if n_comp >= k:
+    if 1 < n_comp >= k:
         sizes = np.sort(np.bincount(comp))[::-1]
         shown = ", ".join(f"{s:,}" for s in sizes[:5]) + (", ..." if n_comp > 5 else "")
         warnings.warn(

@@ -88,6 +88,35 @@ def _core(data):
         "silhouette_score": lambda: lib.silhouette_score(data, labels),
         "soft_assign": lambda: lib.soft_assign(data, data[:k], 1.0),
         "spherical_gmm": lambda: lib.spherical_gmm(data, k, seed=0),
+        "soft_kmeans": lambda: lib.soft_kmeans(data, k, 1.0, seed=0),
+        "spherical_kmeans": lambda: lib.spherical_kmeans(data, k, seed=0),
+        "mahalanobis_kmeans": lambda: lib.mahalanobis_kmeans(
+            data, k, np.eye(data.shape[1]), seed=0
+        ),
+        "init_centroids": lambda: lib.init_centroids(data, k, seed=0),
+        "kmedoids": lambda: lib.kmedoids(np.abs(data[:, :1] - data[:, 0]), k, seed=0),
+        "gower_distances": lambda: lib.gower_distances(data),
+        "silhouette_samples": lambda: lib.silhouette_samples(data, labels),
+        "dbscan": lambda: lib.dbscan(data, 1.0, 2).labels,
+        "modified_dbscan": lambda: lib.modified_dbscan(data, 1.0, 2, k).labels,
+        "knn_graph": lambda: lib.knn_graph(data, k).toarray(),
+        "spectral_clustering": lambda: lib.spectral_clustering(
+            np.ones((len(data), len(data))) - np.eye(len(data)), k, seed=0
+        ),
+        "vq_encode": lambda: lib.vq_encode(data, data[:k]),
+        "pq_fit": lambda: lib.pq_fit(data, 1, ksub=k, seed=0),
+        "soft_assign_sharp": lambda: lib.soft_assign(data, data[:k], 1e3),
+        "metrics": lambda: np.array(
+            [
+                f(labels, np.argsort(data[:, 0]) % k)
+                for f in (
+                    lib.adjusted_rand_index,
+                    lib.normalized_mutual_info,
+                    lib.hungarian_accuracy,
+                    lib.majority_accuracy,
+                )
+            ]
+        ),
     }
 
 
@@ -105,12 +134,12 @@ def test_core_functions_answer_finite_or_refuse_clearly(data):
             # The house style: what is wrong; how to fix it.
             assert ";" in str(err) and len(str(err)) > 30, (name, err)
             continue
-        if isinstance(out, (np.ndarray, float)):
+        if isinstance(out, (np.ndarray, float, int)):
             values = [out]
         else:
             values = [
                 getattr(out, a)
-                for a in ("inertia", "centroids", "labels", "means")
+                for a in ("inertia", "centroids", "labels", "means", "responsibilities")
                 if hasattr(out, a)
             ]
         for v in values:
