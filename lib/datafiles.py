@@ -8,13 +8,21 @@ and its SHA-256. :func:`fetch` looks for it, in order,
    ``polblogs/polblogs.gml``; CI points it at ``../shared/data``);
 2. in the per-user cache, ``pooch.os_cache("clustering-from-scratch")``, or
    the folder named by ``CFS_CACHE_DIR``;
-3. on the internet, downloaded into the cache with pooch.
+3. on the internet, downloaded into the cache with pooch, from each mirror in
+   turn until one gives the right file.
 
 A file is used only if its SHA-256 matches, so a file that is present and
-right never causes network traffic, and a wrong file is never trusted.
-pooch downloads into a temporary file next to the target and moves it into
-place only after the hash matched, so an interrupted download leaves nothing
-that a later run would use.
+right never causes network traffic, and a wrong file is never trusted: a
+mirror that answers with something else (an HTML page, a broken or unsafe
+zip) is reported and the next mirror is tried.
+
+Each download happens in a staging folder of its own next to the target,
+``<cache>/<folder>/.partial-<pid>-<random>.<host>/``: pooch writes its
+temporary file there, and the file is moved into place only after its hash
+matched. A process killed mid-download therefore leaves nothing that a later
+run would use, and a later :func:`fetch` removes its staging folder once that
+process is gone; two processes that download at once never touch each
+other's folders.
 """
 
 from __future__ import annotations
@@ -22,14 +30,20 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
+import re
+import shutil
+import socket
 import tempfile
+import time
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
     "FILES",
+    "CacheDirError",
     "DataNotFoundError",
     "HashMismatchError",
     "UnsafeArchiveError",
@@ -47,6 +61,14 @@ _PROJECT = "clustering-from-scratch"
 
 class DataNotFoundError(FileNotFoundError):
     """A data file is neither present nor downloadable."""
+
+
+class CacheDirError(DataNotFoundError):
+    """A file must be downloaded, but the cache is not a folder that can be written.
+
+    A :class:`DataNotFoundError` (so an ``OSError``), because the file is then
+    neither present nor downloadable; the message names ``CFS_CACHE_DIR``.
+    """
 
 
 class HashMismatchError(ValueError):
@@ -201,10 +223,27 @@ def fetch(name):
     Raises
     ------
     HashMismatchError
-        The copy in ``CFS_DATA_DIR`` or the downloaded file has the wrong hash.
+        The copy in ``CFS_DATA_DIR`` has the wrong hash, or no mirror gave the
+        right file and one of them gave a file (or a zip member) with the
+        wrong hash. The message lists every mirror and what it gave.
+    UnsafeArchiveError
+        No mirror gave the right file and one of them served a zip whose
+        member points outside its folder; it was not extracted.
+    CorruptDataError
+        No mirror gave the right file and one of them served something that is
+        not a zip, a zip without the member, or one whose member is damaged.
+    CacheDirError
+        The file must be downloaded, but the cache (``CFS_CACHE_DIR``) is not
+        a folder, or cannot be written.
     DataNotFoundError
-        There is no copy and no download succeeded; the message names the
-        URLs and the folders where a copy can be put.
+        There is no copy and no mirror answered; the message names the URLs
+        and the folders where a copy can be put.
+
+    Warns
+    -----
+    UserWarning
+        A cached file or archive was wrong and is replaced, or a mirror gave
+        wrong content before another one gave the right file.
     """
     if name not in FILES:
         raise ValueError(
@@ -220,13 +259,17 @@ def fetch(name):
         return path  # a ready copy is never modified or deleted
 
     target = cache_dir() / name
+    _sweep_staging(target.parent)  # what killed downloads left behind
     if target.is_file():
         found = sha256sum(target)
         if found == remote.sha256:
             return target
         # Keep it for inspection, but under a name that nothing trusts.
         aside = target.with_name(target.name + ".corrupt")
-        os.replace(target, aside)
+        try:
+            os.replace(target, aside)
+        except OSError as exc:
+            raise _cache_error(remote, target, exc) from exc
         warnings.warn(
             f"cached {name} at {target} had SHA-256 {found}, expected "
             f"{remote.sha256}; moved it to {aside} and downloading again",
@@ -245,68 +288,309 @@ def _check_hash(path, remote, where):
         )
 
 
+# What a mirror that answers with the wrong bytes causes; the next mirror is tried.
+_WRONG_CONTENT = (HashMismatchError, CorruptDataError, UnsafeArchiveError)
+
+
 def _download(remote, target):
-    import pooch
     import requests
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    errors = []
-    for url in remote.urls:
-        try:
-            if remote.member is None:
-                pooch.retrieve(
-                    url,
-                    known_hash=f"sha256:{remote.sha256}",
-                    fname=target.name,
-                    path=target.parent,
-                    downloader=downloader(url),
-                )
-                return target
-            # Mirrors repackage the archive, so its own hash is not pinned;
-            # the extracted member is checked instead.
-            archive = Path(
-                pooch.retrieve(
-                    url,
-                    known_hash=None,
-                    fname=target.name + ".zip",
-                    path=target.parent,
-                    downloader=downloader(url),
-                )
-            )
-            try:
-                extract_member(archive, remote.member, target)
-                _check_hash(target, remote, where=f"archive {url}")
-            except (HashMismatchError, UnsafeArchiveError, CorruptDataError):
-                target.unlink(missing_ok=True)
-                archive.unlink(missing_ok=True)  # so a next run downloads it
-                raise
+    staging = _staging_folder(remote, target)
+    failures = []  # (exception, what went wrong), one per mirror tried
+    try:
+        if remote.member is not None and _reuse_archive(remote, target, staging):
             return target
-        except ValueError as exc:
-            if "hash" in str(exc) and not isinstance(exc, HashMismatchError):
-                # pooch's own message; it already deleted the temporary file.
-                raise HashMismatchError(
-                    f"{remote.name}: the file downloaded from {url} does not "
-                    f"have SHA-256 {remote.sha256} and was not kept "
-                    f"(pooch: {exc})"
-                ) from exc
-            raise
-        except (requests.exceptions.RequestException, OSError) as exc:
-            errors.append(f"{url}: {type(exc).__name__}: {exc}")
+        for url in remote.urls:
+            try:
+                _download_from(url, remote, target, staging)
+            except _WRONG_CONTENT as exc:
+                failures.append((exc, str(exc)))
+            except (requests.exceptions.RequestException, OSError) as exc:
+                failures.append((exc, f"{url}: {type(exc).__name__}: {exc}"))
+            else:
+                wrong = [w for exc, w in failures if isinstance(exc, _WRONG_CONTENT)]
+                if wrong:
+                    # A broken or hostile mirror is worth fixing in FILES even
+                    # when a later one gave the right file.
+                    warnings.warn(
+                        f"{remote.name}: downloaded from {url}, after mirrors "
+                        f"that gave wrong content: {'; '.join(wrong)}",
+                        stacklevel=3,
+                    )
+                return target
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    last = failures[-1][0] if failures else None
+    raise _all_mirrors_failed(remote, target, failures) from last
 
-    ready = data_dir()
-    layout = (
-        f"{ready / remote.name} (CFS_DATA_DIR={ready})"
-        if ready
-        else f"$CFS_DATA_DIR/{remote.name} (CFS_DATA_DIR is not set)"
+
+def _reuse_archive(remote, target, staging):
+    """Extract ``target`` from the archive an earlier download kept, if it is right.
+
+    pooch would reuse that archive without a hash to check it by, so a stale
+    or damaged one would fail every load; a wrong one is deleted instead, and
+    the caller downloads a new one.
+    """
+    archive = target.with_name(target.name + ".zip")
+    if not archive.is_file():
+        return False
+    try:
+        _extract_verified(archive, remote, staging / target.name, archive)
+    except _WRONG_CONTENT as exc:
+        archive.unlink(missing_ok=True)
+        warnings.warn(
+            f"{exc}; deleted that cached archive and downloading {remote.name} again",
+            stacklevel=4,
+        )
+        return False
+    os.replace(staging / target.name, target)
+    return True
+
+
+def _download_from(url, remote, target, staging):
+    """Download ``remote`` from ``url`` through ``staging``, verified, to ``target``.
+
+    Raises one of ``_WRONG_CONTENT`` (whose message starts with ``url``) when
+    the mirror answered with the wrong bytes; nothing of them is kept.
+    """
+    import pooch
+
+    # pooch reuses a file already at its destination, so what the previous
+    # mirror left (a wrong archive) must go first.
+    for leftover in staging.iterdir():
+        leftover.unlink()
+    if remote.member is None:
+        try:
+            staged = pooch.retrieve(
+                url,
+                known_hash=f"sha256:{remote.sha256}",
+                fname=target.name,
+                path=staging,
+                downloader=downloader(url),
+            )
+        except ValueError as exc:
+            if "hash" not in str(exc):
+                raise
+            # pooch's own message; it already deleted its temporary file.
+            got = re.search(r"but got ([0-9a-fA-F]{64})", str(exc))
+            what = f"SHA-256 {got[1]}" if got else f"a wrong SHA-256 (pooch: {exc})"
+            raise HashMismatchError(
+                f"{url} gave a file with {what}, expected {remote.sha256}"
+            ) from exc
+        os.replace(staged, target)
+        return
+    # Mirrors repackage the archive, so its own hash is not pinned; the
+    # extracted member is checked instead.
+    staged = pooch.retrieve(
+        url,
+        known_hash=None,
+        fname=target.name + ".zip",
+        path=staging,
+        downloader=downloader(url),
     )
-    raise DataNotFoundError(
-        f"{remote.name} is not available: no local copy, and the download "
-        f"failed ({'; '.join(errors)}). Download it yourself from "
-        f"{remote.urls[0]}"
+    _extract_verified(staged, remote, staging / target.name, url)
+    os.replace(staging / target.name, target)
+    # Kept so that a lost or damaged target is extracted again without a download.
+    os.replace(staged, target.with_name(target.name + ".zip"))
+
+
+def _extract_verified(archive, remote, out, source):
+    """Extract ``remote.member`` from ``archive`` to ``out`` and check its hash.
+
+    Raises one of ``_WRONG_CONTENT``, naming the archive as ``source`` (its URL
+    or its path), when the archive is not a zip, lacks the member, is unsafe,
+    or its member is damaged or has the wrong SHA-256; ``out`` is then absent.
+    """
+    if not zipfile.is_zipfile(archive):
+        raise CorruptDataError(f"{source} is not a zip archive: {_describe(archive)}")
+    extract_member(archive, remote.member, out, source=source)
+    found = sha256sum(out)
+    if found != remote.sha256:
+        Path(out).unlink()
+        raise HashMismatchError(
+            f"{source} holds a {remote.member!r} with SHA-256 {found}, expected "
+            f"{remote.sha256}"
+        )
+
+
+def _describe(path):
+    """What a file that should not be there holds: its size and first bytes."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+    html = head.lstrip().lower().startswith((b"<!doctype html", b"<html"))
+    return f"{os.path.getsize(path):,} bytes starting with {head[:32]!r}" + (
+        " (an HTML page)" if html else ""
+    )
+
+
+def _all_mirrors_failed(remote, target, failures):
+    """The error for a download that no mirror could serve, listing each mirror."""
+    listing = "".join(f"\n  - {what}" for _, what in failures)
+    message = (
+        f"{remote.name} is not available: no local copy, and no mirror gave "
+        f"the right file (nothing was kept):{listing}\n" + _advice(remote, target)
+    )
+    # The most telling class wins: an unsafe archive is a warning sign
+    # whatever else happened, and wrong bytes are not a network problem.
+    for cls in (UnsafeArchiveError, HashMismatchError, CorruptDataError):
+        if any(isinstance(exc, cls) for exc, _ in failures):
+            return cls(message)
+    return DataNotFoundError(message)
+
+
+def _advice(remote, target):
+    """Where a copy can be put by hand, and the hash it must have."""
+    return (
+        f"Download it yourself from {remote.urls[0]}"
         + (f" (extract {remote.member!r} from the zip)" if remote.member else "")
-        + f" and put it at {layout} or at {target} (the cache; set "
-        f"CFS_CACHE_DIR to move it). Expected SHA-256: {remote.sha256}."
+        + f" and put it at {_ready_copy(remote)} or at {target} (the cache; set "
+        f"{CACHE_DIR_ENV} to move it). Expected SHA-256: {remote.sha256}."
     )
+
+
+def _ready_copy(remote):
+    """Where a ready copy of ``remote`` goes, in words that name CFS_DATA_DIR."""
+    ready = data_dir()
+    if ready:
+        return f"{ready / remote.name} ({DATA_DIR_ENV}={ready})"
+    return f"${DATA_DIR_ENV}/{remote.name} ({DATA_DIR_ENV} is not set)"
+
+
+def _cache_error(remote, target, exc):
+    """The error for a cache that cannot take a download: what is wrong, the fix."""
+    value = os.environ.get(CACHE_DIR_ENV, "").strip()
+    setting = (
+        f"{CACHE_DIR_ENV}={value!r}"
+        if value
+        else f"the default cache {cache_dir()} ({CACHE_DIR_ENV} is not set)"
+    )
+    folder = target.parent
+    blocker = next(
+        (p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()),
+        None,
+    )
+    if blocker is not None:
+        problem = f"{blocker} is a file, not a folder"
+    else:
+        problem = (
+            f"{exc.filename or folder} cannot be written "
+            f"({type(exc).__name__}: {exc.strerror or exc})"
+        )
+    return CacheDirError(
+        f"{remote.name} must be downloaded into the cache, but {setting} cannot "
+        f"take it: {problem}. Set {CACHE_DIR_ENV} to a folder you can write to, "
+        f"or put a ready copy at {_ready_copy(remote)}. Expected SHA-256: "
+        f"{remote.sha256}."
+    )
+
+
+# ------------------------------------------------------------- staging folders
+
+_STAGING = ".partial-"
+# A download whose owner cannot be asked (on another machine sharing the cache,
+# or on Windows) is over once nothing in its folder changed for a day: the
+# largest file is 10 MB, and a live download writes to its file all the time.
+_STAGING_MAX_AGE_S = 24 * 3600
+
+
+def _host():
+    # Part of the folder's name because a pid means something only on its own
+    # machine, and a cache can be shared by several (a home on NFS).
+    return re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname()) or "localhost"
+
+
+def _staging_folder(remote, target):
+    """A new, private staging folder next to ``target``; CacheDirError if none."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return Path(
+            tempfile.mkdtemp(
+                prefix=f"{_STAGING}{os.getpid()}-",
+                suffix=f".{_host()}",
+                dir=target.parent,
+            )
+        )
+    except OSError as exc:
+        raise _cache_error(remote, target, exc) from exc
+
+
+def _staging_owner(name):
+    """(pid, host) from a staging folder's name, or None if it is not one.
+
+    A name without a host (``.partial-<pid>``) counts as this machine's.
+    """
+    pid, _, rest = name[len(_STAGING) :].partition("-")
+    if not (name.startswith(_STAGING) and pid.isascii() and pid.isdigit()):
+        return None
+    return int(pid), rest.partition(".")[2] or _host()
+
+
+def _alive(pid):
+    """True if process ``pid`` runs on this machine; None if that cannot be told."""
+    if pid == os.getpid():
+        return True
+    if pid <= 0:
+        return False  # no process has it (and 0 would ask about our own group)
+    if os.name == "nt":
+        return None  # there signal 0 is CTRL_C_EVENT: os.kill would interrupt it
+    try:
+        os.kill(pid, 0)  # signal 0 only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, run by another user
+    except OverflowError:
+        return False  # larger than any pid
+    except OSError:
+        return None
+    return True
+
+
+def _last_change(folder):
+    """The latest modification time of ``folder`` and of what it holds."""
+    times = [os.stat(folder).st_mtime]
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            try:
+                times.append(entry.stat(follow_symlinks=False).st_mtime)
+            except OSError:
+                pass  # removed meanwhile
+    return max(times)
+
+
+def _sweep_staging(folder):
+    """Remove the staging folders in ``folder`` whose download is over.
+
+    A folder is over when its process, on this machine, is gone, or when its
+    owner cannot be asked and it was not touched for ``_STAGING_MAX_AGE_S``.
+    A live download's folder is never touched, so several processes can
+    download into one cache at once.
+    """
+    try:
+        with os.scandir(folder) as entries:
+            candidates = [
+                (entry.path, _staging_owner(entry.name))
+                for entry in entries
+                if entry.name.startswith(_STAGING)
+                and entry.is_dir(follow_symlinks=False)
+            ]
+    except OSError:
+        return  # no folder yet, or not a folder: fetch says so if it matters
+    for path, owner in candidates:
+        if owner is None:
+            continue  # not a name we make
+        pid, host = owner
+        alive = _alive(pid) if host == _host() else None
+        try:
+            if alive is None:
+                alive = time.time() - _last_change(path) < _STAGING_MAX_AGE_S
+        except OSError:
+            continue  # removed meanwhile, by another sweep
+        if not alive:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ archives
 
 
 def _safe_member_name(name):
@@ -317,7 +601,7 @@ def _safe_member_name(name):
     return ".." not in name.split("/") and parts[0] not in ("", "..")
 
 
-def extract_member(archive, member, target):
+def extract_member(archive, member, target, *, source=None):
     """Extract one member of a zip archive to ``target``, safely.
 
     The destination is ``target``, chosen by the caller, never a path taken
@@ -334,17 +618,30 @@ def extract_member(archive, member, target):
         Base name of the member to extract, e.g. ``"polblogs.gml"``.
     target : path-like
         Where the member's bytes go.
+    source : str, default=None
+        How the messages name the archive, for example the URL it came from;
+        None names it by its path.
 
     Returns
     -------
     target : pathlib.Path
+
+    Raises
+    ------
+    CorruptDataError
+        The archive is not a readable zip, lacks the member, or the member's
+        data are damaged.
+    UnsafeArchiveError
+        The member's name points outside the extraction folder.
     """
     target = Path(target)
+    name = archive if source is None else source
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
+        advice = "; delete it and try again" if source is None else ""
         raise CorruptDataError(
-            f"{archive} is not a readable zip archive ({exc}); delete it and try again"
+            f"{name} is not a readable zip archive ({exc}){advice}"
         ) from exc
     with zf:
         matches = [
@@ -355,13 +652,13 @@ def extract_member(archive, member, target):
         ]
         if not matches:
             raise CorruptDataError(
-                f"archive {archive} has no member named {member!r}; "
+                f"archive {name} has no member named {member!r}; "
                 f"it holds {zf.namelist()}"
             )
         info = matches[0]
         if not _safe_member_name(info.filename):
             raise UnsafeArchiveError(
-                f"archive {archive}: member {info.filename!r} points outside "
+                f"archive {name}: member {info.filename!r} points outside "
                 f"the extraction folder; refusing to extract it"
             )
         fd, tmp = tempfile.mkstemp(
@@ -372,6 +669,19 @@ def extract_member(archive, member, target):
                 for block in iter(lambda: src.read(1 << 20), b""):
                     out.write(block)
             os.replace(tmp, target)
+        # What zipfile raises for a member whose bytes are damaged (a bad CRC,
+        # a cut deflate stream) or that it cannot decode (encrypted, exotic).
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            EOFError,
+            NotImplementedError,
+            RuntimeError,
+        ) as exc:
+            raise CorruptDataError(
+                f"archive {name}: member {info.filename!r} cannot be extracted "
+                f"({type(exc).__name__}: {exc})"
+            ) from exc
         finally:
             if os.path.exists(tmp):
                 os.remove(tmp)

@@ -9,7 +9,11 @@ local port.
 import dataclasses
 import gzip
 import hashlib
+import os
 import struct
+import subprocess
+import sys
+import time
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -21,6 +25,7 @@ from PIL import Image
 
 from lib import datafiles, datasets
 from lib.datafiles import (
+    CacheDirError,
     CorruptDataError,
     DataNotFoundError,
     HashMismatchError,
@@ -393,6 +398,333 @@ def test_archive_that_is_not_a_zip(dirs, monkeypatch):
     with pytest.raises(CorruptDataError, match="zip"):
         datafiles.fetch("polblogs/polblogs.gml")
     assert leftovers(cache) == []
+
+
+def test_archive_whose_member_is_damaged(dirs, monkeypatch, tmp_path):
+    _, cache = dirs
+    gml = b"graph [ node [ id 1 ] ]"
+    register(monkeypatch, "polblogs/polblogs.gml", gml, member="polblogs.gml")
+    blob = make_zip(tmp_path / "s.zip", {"polblogs.gml": gml})  # stored, not deflated
+    fake_downloader(monkeypatch, blob.replace(gml, gml.upper()))  # a bad CRC
+    with pytest.raises(CorruptDataError, match="cannot be extracted"):
+        datafiles.fetch("polblogs/polblogs.gml")
+    assert leftovers(cache) == []
+
+
+# ---------------------------------------------- mirrors that give wrong content
+
+M1, M2 = "https://one.invalid/f", "https://two.invalid/f"
+HTML = b"<!DOCTYPE html><html><body>Please log in</body></html>"
+GML = b"graph [ node [ id 1 ] node [ id 2 ] edge [ source 1 target 2 ] ]"
+
+
+def fake_mirrors(monkeypatch, answers):
+    """Serve ``answers[url]``: bytes, or an exception that the download raises."""
+    calls = []
+
+    def downloader_for(url):
+        def download(url, output_file, pooch_instance, check_only=False):
+            calls.append(url)
+            if isinstance(answers[url], Exception):
+                raise answers[url]
+            Path(output_file).write_bytes(answers[url])
+
+        return download
+
+    monkeypatch.setattr(datafiles, "downloader", downloader_for)
+    return calls
+
+
+def test_html_page_from_a_mirror_falls_back_to_the_next(dirs, monkeypatch):
+    _, cache = dirs
+    register(monkeypatch, "a/b.txt", b"the real thing", urls=(M1, M2))
+    calls = fake_mirrors(monkeypatch, {M1: HTML, M2: b"the real thing"})
+    with pytest.warns(UserWarning, match="wrong content") as record:
+        path = datafiles.fetch("a/b.txt")
+    assert path.read_bytes() == b"the real thing" and calls == [M1, M2]
+    assert M1 in str(record[0].message) and sha(HTML) in str(record[0].message)
+    assert leftovers(cache) == ["a/b.txt"]  # no staging folder, no temporary
+
+
+def test_every_mirror_failing_lists_each_and_says_what_to_do(dirs, monkeypatch):
+    data, cache = dirs
+    register(monkeypatch, "a/b.txt", b"the real thing", urls=(M1, M2))
+    reset = requests.exceptions.ConnectionError("connection reset")
+    fake_mirrors(monkeypatch, {M1: HTML, M2: reset})
+    with pytest.raises(HashMismatchError) as info:
+        datafiles.fetch("a/b.txt")
+    msg = str(info.value)
+    assert f"{M1} gave a file with SHA-256 {sha(HTML)}" in msg
+    assert f"{M2}: ConnectionError: connection reset" in msg
+    assert sha(b"the real thing") in msg  # what a copy must hash to
+    assert str(data / "a" / "b.txt") in msg and str(cache / "a" / "b.txt") in msg
+    assert leftovers(cache) == []
+
+
+def _zip(tmp_path, members):
+    return make_zip(tmp_path / f"z{len(list(tmp_path.iterdir()))}.zip", members)
+
+
+WRONG_ARCHIVES = {
+    "an HTML page": (lambda tmp: HTML, CorruptDataError, "an HTML page"),
+    "no member": (
+        lambda tmp: _zip(tmp, {"README": b"hi"}),
+        CorruptDataError,
+        "no member named 'polblogs.gml'",
+    ),
+    "wrong member": (
+        lambda tmp: _zip(tmp, {"polblogs.gml": b"graph [ ]"}),
+        HashMismatchError,
+        sha(b"graph [ ]"),
+    ),
+    "damaged member": (
+        lambda tmp: _zip(tmp, {"polblogs.gml": GML}).replace(GML, GML.upper()),
+        CorruptDataError,
+        "Bad CRC-32",
+    ),
+    "unsafe member": (
+        lambda tmp: _zip(tmp, {"../polblogs.gml": GML}),
+        UnsafeArchiveError,
+        "'../polblogs.gml' points outside",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(WRONG_ARCHIVES))
+def test_wrong_archive_from_a_mirror_falls_back_to_the_next(
+    dirs, monkeypatch, tmp_path, case
+):
+    _, cache = dirs
+    make, _, words = WRONG_ARCHIVES[case]
+    register(
+        monkeypatch, "polblogs/polblogs.gml", GML, member="polblogs.gml", urls=(M1, M2)
+    )
+    good = _zip(tmp_path, {"polblogs.gml": GML})
+    calls = fake_mirrors(monkeypatch, {M1: make(tmp_path), M2: good})
+    with pytest.warns(UserWarning, match="wrong content") as record:
+        graph = load_polblogs()
+    assert graph.n_nodes == 2 and calls == [M1, M2]
+    assert M1 in str(record[0].message) and words in str(record[0].message)
+    assert leftovers(cache) == ["polblogs/polblogs.gml", "polblogs/polblogs.gml.zip"]
+    assert (cache / "polblogs" / "polblogs.gml.zip").read_bytes() == good
+    assert not (tmp_path / "polblogs.gml").exists()  # the unsafe one went nowhere
+
+
+@pytest.mark.parametrize("case", list(WRONG_ARCHIVES))
+def test_wrong_archive_from_every_mirror(dirs, monkeypatch, tmp_path, case):
+    _, cache = dirs
+    make, error, words = WRONG_ARCHIVES[case]
+    name = "polblogs/polblogs.gml"
+    register(monkeypatch, name, GML, member="polblogs.gml", urls=(M1, M2))
+    reset = requests.exceptions.ConnectionError("connection reset")
+    fake_mirrors(monkeypatch, {M1: make(tmp_path), M2: reset})
+    with pytest.raises(error) as info:
+        datafiles.fetch(name)
+    msg = str(info.value)
+    assert M1 in msg and words in msg and f"{M2}: ConnectionError" in msg
+    assert "extract 'polblogs.gml' from the zip" in msg and sha(GML) in msg
+    assert leftovers(cache) == []
+
+
+def test_unsafe_archive_is_named_whatever_the_other_mirror_gave(
+    dirs, monkeypatch, tmp_path
+):
+    name = "polblogs/polblogs.gml"
+    register(monkeypatch, name, GML, member="polblogs.gml", urls=(M1, M2))
+    fake_mirrors(monkeypatch, {M1: _zip(tmp_path, {"../polblogs.gml": GML}), M2: HTML})
+    with pytest.raises(UnsafeArchiveError) as info:
+        datafiles.fetch(name)
+    assert "'../polblogs.gml' points outside" in str(info.value)
+    assert "an HTML page" in str(info.value)
+
+
+@pytest.mark.parametrize("case", list(WRONG_ARCHIVES))
+def test_stale_cached_archive_is_deleted_and_downloaded_again(
+    dirs, monkeypatch, tmp_path, case
+):
+    _, cache = dirs
+    monkeypatch.delenv("CFS_DATA_DIR")
+    make, _, words = WRONG_ARCHIVES[case]
+    name = "polblogs/polblogs.gml"
+    register(monkeypatch, name, GML, member="polblogs.gml")
+    (cache / "polblogs").mkdir()
+    (cache / "polblogs" / "polblogs.gml.zip").write_bytes(make(tmp_path))
+    good = _zip(tmp_path, {"polblogs.gml": GML})
+    calls = fake_downloader(monkeypatch, good)
+    with pytest.warns(UserWarning, match="deleted that cached archive") as record:
+        assert datafiles.fetch(name).read_bytes() == GML
+    assert words in str(record[0].message) and len(calls) == 1
+    assert (cache / "polblogs" / "polblogs.gml.zip").read_bytes() == good
+    assert datafiles.fetch(name).read_bytes() == GML and len(calls) == 1
+
+
+def test_stale_cached_archive_is_downloaded_again_only_once(
+    dirs, monkeypatch, tmp_path
+):
+    _, cache = dirs
+    name = "polblogs/polblogs.gml"
+    register(monkeypatch, name, GML, member="polblogs.gml")
+    (cache / "polblogs").mkdir()
+    (cache / "polblogs" / "polblogs.gml.zip").write_bytes(HTML)
+    calls = fake_downloader(monkeypatch, HTML)  # the mirror is wrong as well
+    with pytest.warns(UserWarning, match="deleted that cached archive"):
+        with pytest.raises(CorruptDataError, match="an HTML page"):
+            datafiles.fetch(name)
+    assert len(calls) == 1 and leftovers(cache) == []
+
+
+def test_right_cached_archive_is_extracted_without_download(
+    dirs, monkeypatch, tmp_path
+):
+    _, cache = dirs
+    name = "polblogs/polblogs.gml"
+    register(monkeypatch, name, GML, member="polblogs.gml")
+    (cache / "polblogs").mkdir()
+    make_zip(cache / "polblogs" / "polblogs.gml.zip", {"polblogs.gml": GML})
+    assert datafiles.fetch(name).read_bytes() == GML  # the network is forbidden
+    assert leftovers(cache) == ["polblogs/polblogs.gml", "polblogs/polblogs.gml.zip"]
+
+
+# ------------------------------------------------------------ a bad cache folder
+
+
+@pytest.mark.parametrize("blocked", ["cache", "cache/a"])
+def test_cache_dir_that_is_a_file(dirs, monkeypatch, tmp_path, blocked):
+    data, cache = dirs
+    if blocked == "cache":
+        cache.rmdir()
+    (tmp_path / blocked).write_bytes(b"not a folder")
+    register(monkeypatch, "a/b.txt", b"the real thing")
+    with pytest.raises(CacheDirError) as info:
+        datafiles.fetch("a/b.txt")
+    msg = str(info.value)
+    assert f"CFS_CACHE_DIR={str(cache)!r}" in msg
+    assert f"{tmp_path / blocked} is a file, not a folder" in msg
+    assert "Set CFS_CACHE_DIR to a folder you can write to" in msg
+    assert f"ready copy at {data / 'a' / 'b.txt'}" in msg
+    assert isinstance(info.value, DataNotFoundError)  # and so an OSError
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0,
+    reason="chmod does not stop root from writing; the next test simulates it",
+)
+def test_cache_dir_that_is_read_only(dirs, monkeypatch):
+    _, cache = dirs
+    monkeypatch.delenv("CFS_DATA_DIR")
+    register(monkeypatch, "a/b.txt", b"the real thing")
+    register(monkeypatch, "c.txt", b"a ready file")
+    (cache / "c.txt").write_bytes(b"a ready file")
+    cache.chmod(0o555)
+    try:
+        assert datafiles.fetch("c.txt").read_bytes() == b"a ready file"  # no write
+        with pytest.raises(CacheDirError) as info:
+            datafiles.fetch("a/b.txt")
+    finally:
+        cache.chmod(0o755)
+    msg = str(info.value)
+    assert f"CFS_CACHE_DIR={str(cache)!r}" in msg and "cannot be written" in msg
+    assert "$CFS_DATA_DIR/a/b.txt" in msg
+
+
+def test_cache_dir_that_cannot_be_written_simulated(dirs, monkeypatch):
+    _, cache = dirs
+    register(monkeypatch, "a/b.txt", b"the real thing")
+    register(monkeypatch, "c.txt", b"a ready file")
+    (cache / "c.txt").write_bytes(b"a ready file")
+
+    def refuse(dir=None, **kw):
+        raise PermissionError(13, "Permission denied", str(dir))
+
+    monkeypatch.setattr(datafiles.tempfile, "mkdtemp", refuse)
+    assert datafiles.fetch("c.txt").read_bytes() == b"a ready file"  # no write
+    with pytest.raises(CacheDirError) as info:
+        datafiles.fetch("a/b.txt")
+    msg = str(info.value)
+    assert f"CFS_CACHE_DIR={str(cache)!r}" in msg
+    assert f"{cache / 'a'} cannot be written (PermissionError" in msg
+    assert "CFS_DATA_DIR" in msg and sha(b"the real thing") in msg
+
+
+# --------------------------------------------- what killed downloads left behind
+
+
+def dead_pid():
+    """The pid of a process that has ended (and been reaped)."""
+    child = subprocess.Popen([sys.executable, "-c", ""])
+    child.wait()
+    return child.pid
+
+
+def staging(folder, pid, host=None, age_s=0):
+    """A staging folder as a killed download leaves it, with a half file."""
+    name = f".partial-{pid}" + ("" if host is None else f"-{age_s}x.{host}")
+    path = folder / name
+    path.mkdir(parents=True)
+    (path / "tmpq8dz2c").write_bytes(b"half a download")
+    then = time.time() - age_s
+    for p in (path / "tmpq8dz2c", path):
+        os.utime(p, (then, then))
+    return path
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a pid is not asked about on Windows")
+def test_staging_folders_of_gone_processes_are_swept(dirs, monkeypatch):
+    _, cache = dirs
+    register(monkeypatch, "a/b.txt", b"the real thing")
+    here, gone = datafiles._host(), dead_pid()
+    swept = [
+        staging(cache / "a", gone, here),
+        staging(cache / "a", gone + 1_000_000_000),  # no host: this machine
+        staging(cache / "a", gone, "elsewhere.example", age_s=2 * 86400),
+    ]
+    kept = [
+        staging(cache / "a", os.getpid(), here),
+        staging(cache / "a", gone, "elsewhere.example", age_s=3600),  # may be live
+    ]
+    calls = fake_downloader(monkeypatch, b"the real thing")
+    assert datafiles.fetch("a/b.txt").read_bytes() == b"the real thing"
+    assert len(calls) == 1
+    assert [p.exists() for p in swept] == [False] * 3
+    assert [p.exists() for p in kept] == [True] * 2
+    assert (kept[0] / "tmpq8dz2c").read_bytes() == b"half a download"
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a pid is not asked about on Windows")
+def test_staging_folder_of_a_live_process_is_kept_until_it_ends(dirs, monkeypatch):
+    _, cache = dirs
+    monkeypatch.delenv("CFS_DATA_DIR")
+    register(monkeypatch, "a/b.txt", b"the real thing")
+    (cache / "a").mkdir()
+    (cache / "a" / "b.txt").write_bytes(b"the real thing")
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        theirs = staging(cache / "a", other.pid, datafiles._host())
+        datafiles.fetch("a/b.txt")  # found in the cache: no download, a sweep
+        assert (theirs / "tmpq8dz2c").is_file()
+    finally:
+        other.kill()
+        other.wait()
+    datafiles.fetch("a/b.txt")
+    assert not theirs.exists()
+
+
+def test_a_download_survives_another_process_sweeping(dirs, monkeypatch):
+    _, cache = dirs
+    register(monkeypatch, "a/b.txt", b"the real thing")
+    seen = []
+
+    def downloader_for(url):
+        def download(url, output_file, pooch_instance, check_only=False):
+            Path(output_file).write_bytes(b"the real thing")
+            datafiles._sweep_staging(cache / "a")  # as a second process would
+            seen.append(Path(output_file).is_file())
+
+        return download
+
+    monkeypatch.setattr(datafiles, "downloader", downloader_for)
+    assert datafiles.fetch("a/b.txt").read_bytes() == b"the real thing"
+    assert seen == [True] and leftovers(cache) == ["a/b.txt"]
 
 
 # ------------------------------------------------------------------ polblogs
