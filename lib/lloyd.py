@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from . import bounds
 from ._chunks import check_working_memory, map_chunks
 from ._validation import (
     check_array,
@@ -294,6 +295,7 @@ def kmeans(
     *,
     init="k-means++",
     metric="sqeuclidean",
+    algorithm="lloyd",
     n_init=1,
     max_iter=300,
     tol=1e-4,
@@ -318,6 +320,14 @@ def kmeans(
     metric : {"sqeuclidean", "manhattan"}, default="sqeuclidean"
         ``"sqeuclidean"`` is Lloyd's k-means; ``"manhattan"`` is k-medians
         (L1 assignment, coordinate-wise median update).
+    algorithm : {"lloyd", "hamerly", "elkan", "auto"}, default="lloyd"
+        How each assignment is computed; all give the same labels and
+        centroids from the same start. ``"lloyd"`` computes every distance;
+        ``"hamerly"`` and ``"elkan"`` skip those that the triangle inequality
+        settles (:mod:`lib.bounds`), which pays once few points move. Elkan
+        keeps an (n, k) array of bounds and must fit in `working_memory`.
+        ``"auto"`` picks by the measured rule of :func:`lib.bounds.choose`.
+        Only ``"sqeuclidean"`` has the accelerated variants.
     n_init : int, default=1
         Number of runs from different initializations; the run with the
         lowest objective is returned.
@@ -371,6 +381,7 @@ def kmeans(
     rng = check_random_state(seed)
     init = check_init(init, k, d)
     working_memory = check_working_memory(working_memory)
+    algorithm = bounds.check_algorithm(algorithm, metric, n, k, d, working_memory)
     check_distinct(X, k)
 
     rows = chunk_rows(k, d, metric, working_memory)
@@ -380,7 +391,11 @@ def kmeans(
     def run():
         return lloyd_loop(
             start_centroids(X, k, init, rng, metric),
-            lambda C: nearest_centroid(X, C, metric, rows, xx),
+            (
+                bounds.BoundedAssign(X, rows, algorithm, xx)
+                if algorithm != "lloyd"
+                else lambda C: nearest_centroid(X, C, metric, rows, xx)
+            ),
             lambda labels, C: update_centroids(X, labels, k, metric),
             max_iter=max_iter,
             tol_abs=tol_abs,
