@@ -122,14 +122,14 @@ class BoundedAssign:
         # make Lloyd's kernel choose differently.
         slack = 4 * (self.X.shape[1] + 2) * np.finfo(float).eps
         slack *= float(self.xx.max() + cc.max())
-        todo = np.arange(n) if self.C is None else self._doubtful(C, slack)
+        todo = np.arange(n) if self.C is None else self.doubtful(C, slack)
         self.skipped.append(1.0 - len(todo) / n)
-        self._recompute(todo, C, cc, slack)
+        self.reassign(todo, C, cc, slack)
         self.C = C.copy()
         costs = point_costs(self.X, C, self.labels, "sqeuclidean", self.rows)
         return self.labels.copy(), costs
 
-    def _doubtful(self, C, slack):
+    def doubtful(self, C, slack):
         """Move the bounds by the centroids' shifts; the points they cannot settle."""
         labels, k = self.labels, len(C)
         move = np.sqrt(np.einsum("ij,ij->i", C - self.C, C - self.C))
@@ -162,7 +162,7 @@ class BoundedAssign:
             todo = todo[np.any(u**2 + slack >= lowj**2, axis=1)]
         return todo
 
-    def _recompute(self, todo, C, cc, slack):
+    def reassign(self, todo, C, cc, slack):
         """Assign the points `todo` with Lloyd's kernel; reset their bounds.
 
         A chunk of `rows` points at a time, so the gathered rows and the
@@ -174,17 +174,27 @@ class BoundedAssign:
             self.upper = np.empty(n)
             self.lower = np.empty((n, k) if self.kind == "elkan" else n)
 
+        everyone = len(todo) == n  # then no copy of X's rows is needed
+
         def work(sl):
-            idx = todo[sl]
+            idx = sl if everyone else todo[sl]
             Xt, xt = self.X[idx], self.xx[idx]
-            labels, best = nearest_centroid(Xt, C, "sqeuclidean", len(idx), xt)
+            m = len(xt)
+            runner_up = None if self.kind == "elkan" else np.empty(m)
+            labels, best = nearest_centroid(
+                Xt, C, "sqeuclidean", m, xt, second=runner_up
+            )
             self.labels[idx] = labels
             self.upper[idx] = np.sqrt(best + slack)
+            if self.kind == "hamerly":
+                low = np.maximum(runner_up + xt - slack, 0.0)
+                self.lower[idx] = np.sqrt(low)
+                return
+            # Elkan: a bound per centroid, from the whole distance block.
             D = scores_chunk(Xt, C, "sqeuclidean", cc)
             D += xt[:, None] - slack
             np.maximum(D, 0.0, out=D)
             D[np.arange(len(D)), labels] = np.inf
-            D = np.sqrt(D, out=D)
-            self.lower[idx] = D if self.kind == "elkan" else D.min(axis=1)
+            self.lower[idx] = np.sqrt(D, out=D)
 
         map_chunks(work, len(todo), self.rows)

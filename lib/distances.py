@@ -162,7 +162,7 @@ def distances_chunk(Xc, C, metric, xx=None, cc=None):
     return D
 
 
-def nearest_centroid(X, C, metric, rows, xx=None):
+def nearest_centroid(X, C, metric, rows, xx=None, second=None):
     """Labels and the distance to the assigned centroid; X and C are valid float64.
 
     The scores ``||c||^2 - 2 x.c`` rank the centroids. With `xx` (the rows'
@@ -173,7 +173,10 @@ def nearest_centroid(X, C, metric, rows, xx=None):
     compiled loop of :mod:`lib.loops` does all of this per row, and its
     distances are always exact. `rows` is the chunk length, from
     :func:`chunk_rows`. No checks: :func:`assign` is the checked entry point,
-    this is the one Lloyd's loops call.
+    this is the one Lloyd's loops call. If `second` (an n-long array) is
+    given, it receives each row's runner-up score, ``||c||^2 - 2 x.c`` of the
+    second-nearest centroid (``inf`` for k = 1): add ``||x||^2`` for its squared
+    distance (Hamerly's lower bound, :mod:`lib.bounds`).
 
     Examples
     --------
@@ -197,16 +200,27 @@ def nearest_centroid(X, C, metric, rows, xx=None):
         else None
     )
     flat = np.arange(rows) * k  # where row i's entries start in a raveled block
+    no_second = np.empty(0)
 
     def work(sl):
         Xc = X[sl]
         if loop is not None:  # few features: no score block at all
-            loop(Xc, C, W, labels[sl], mind[sl])
+            loop(
+                Xc,
+                C,
+                W,
+                labels[sl],
+                mind[sl],
+                no_second if second is None else second[sl],
+            )
             return
         D = scores_chunk(Xc, C, metric, cc) if W is None else packed_scores(Xc, W)
         lab = np.argmin(D, axis=1)  # ties go to the lowest centroid index
         labels[sl] = lab
         best = D.ravel().take(flat[: len(lab)] + lab)
+        if second is not None:  # the runner-up: hide the winner, take the min
+            D.ravel()[flat[: len(lab)] + lab] = np.inf
+            second[sl] = D.min(axis=1)
         if metric == "manhattan":
             mind[sl] = best
         elif xx is not None:

@@ -15,13 +15,14 @@ import numpy as np
 
 
 @numba.njit(nogil=True, cache=True)
-def nearest_few_features(X, C, W, labels, dist):
+def nearest_few_features(X, C, W, labels, dist, second):
     """Write each row's nearest centroid into `labels` and its distance into `dist`.
 
     ``W = [-2 C^T ; ||c||^2]``, shape (d + 1, k), holds the scores' weights;
     ties go to the lowest index, as with ``np.argmin``. The winner's squared
-    distance is computed exactly from ``x - c``. The GIL is released, so the
-    chunks of a large X run on threads.
+    distance is computed exactly from ``x - c``. If `second` has a slot per
+    row, it gets the runner-up's score (``inf`` when k = 1), which Hamerly's
+    bounds need. The GIL is released, so the chunks of a large X run on threads.
     """
     d = X.shape[1]
     k = W.shape[1]
@@ -33,11 +34,15 @@ def nearest_few_features(X, C, W, labels, dist):
             x = X[i, t]
             for j in range(k):
                 s[j] += x * W[t, j]
-        best, low = 0, s[0]
+        best, low, runner_up = 0, s[0], np.inf
         for j in range(1, k):
             if s[j] < low:
-                best, low = j, s[j]
+                best, low, runner_up = j, s[j], low
+            elif s[j] < runner_up:
+                runner_up = s[j]
         labels[i] = best
+        if second.shape[0]:
+            second[i] = runner_up
         e = 0.0
         for t in range(d):
             diff = X[i, t] - C[best, t]
