@@ -41,7 +41,8 @@ help:
 	@echo "make lab        open the chapters in JupyterLab (installs first if needed)"
 	@echo "make assignments  student notebooks, solutions and autograder zips of every"
 	@echo "                exercise page, in _build/assignments (see its README.md)"
-	@echo "make bench      time lib against scikit-learn, and each autograder"
+	@echo "make bench      time lib against scikit-learn, sklearnex and faiss, and each"
+	@echo "                autograder (installs benchmarks/requirements.txt first)"
 	@echo "make lock       regenerate requirements.txt from pyproject.toml"
 
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -115,8 +116,14 @@ lock: $(VENV)/.installed
 	@# A CUDA build of torch (several GB) must never enter the lock.
 	! grep -n -E '^(nvidia-|triton)' requirements.txt
 
-bench: $(VENV)/.installed
+# The peers (faiss, scikit-learn-intelex) are benchmark-only: never in requirements.txt.
+$(VENV)/.bench-installed: benchmarks/requirements.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
+	touch $@
+
+bench: $(VENV)/.bench-installed
 	$(PY) benchmarks/kmeans_vs_sklearn.py
+	$(PY) benchmarks/kmeans_peers.py
 	$(PY) benchmarks/autograder_time.py
 
 clean:
