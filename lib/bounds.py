@@ -38,7 +38,13 @@ import numpy as np
 
 from ._chunks import map_chunks
 from ._validation import check_choice
-from .distances import nearest_centroid, point_costs, scores_chunk, sq_norms
+from .distances import (
+    compiled_loop,
+    nearest_centroid,
+    point_costs,
+    scores_chunk,
+    sq_norms,
+)
 
 ALGORITHMS = ("lloyd", "hamerly", "elkan", "auto")
 
@@ -126,19 +132,31 @@ class BoundedAssign:
         self.skipped.append(1.0 - len(todo) / n)
         self.reassign(todo, C, cc, slack)
         self.C = C.copy()
-        costs = point_costs(self.X, C, self.labels, "sqeuclidean", self.rows)
+        loop = compiled_loop("own_costs")
+        if loop is None:
+            costs = point_costs(self.X, C, self.labels, "sqeuclidean", self.rows)
+        else:
+            costs = np.empty(n)
+            map_chunks(
+                lambda sl: loop(self.X[sl], C, self.labels[sl], costs[sl]), n, self.rows
+            )
         return self.labels.copy(), costs
 
     def doubtful(self, C, slack):
         """Move the bounds by the centroids' shifts; the points they cannot settle."""
         labels, k = self.labels, len(C)
         move = np.sqrt(np.einsum("ij,ij->i", C - self.C, C - self.C))
-        self.upper += move[labels]
         CC = centroid_distances(C)
         np.fill_diagonal(CC, np.inf)
         # d(x, c_j) >= d(c_a, c_j) - d(x, c_a): a point within half the
         # distance to the nearest other centroid stays (both methods).
-        low = np.maximum(CC.min(axis=1)[labels] - self.upper, 0.0)
+        gap = CC.min(axis=1)
+        loop = compiled_loop("hamerly_doubtful") if self.kind == "hamerly" else None
+        if loop is not None:  # the same tests, in one compiled pass
+            todo = np.empty(len(labels), dtype=np.intp)
+            return todo[: loop(labels, self.upper, self.lower, move, gap, slack, todo)]
+        self.upper += move[labels]
+        low = np.maximum(gap[labels] - self.upper, 0.0)
         if self.kind == "elkan":
             self.lower -= move
             np.maximum(self.lower, 0.0, out=self.lower)

@@ -61,3 +61,52 @@ def cluster_sums(X, labels, k):
         for t in range(X.shape[1]):
             sums[j, t] += X[i, t]
     return sums
+
+
+@numba.njit(nogil=True, cache=True)
+def hamerly_doubtful(labels, upper, lower, move, gap, slack, todo):
+    """Move Hamerly's bounds by the centroids' shifts, in one pass over the points.
+
+    ``upper[i]`` grows by its centroid's move and ``lower[i]`` shrinks by the
+    largest move of any other centroid (clamped at 0); ``gap[j]`` is the
+    distance from centroid j to the nearest other one. The indices of the
+    points whose bounds, apart by less than `slack` in squared units, cannot
+    settle their label go to the front of `todo`; returns how many.
+    The NumPy twin is ``lib.bounds.BoundedAssign.doubtful``.
+    """
+    k = move.shape[0]
+    top = 0
+    for j in range(1, k):
+        if move[j] > move[top]:
+            top = j
+    runner_up = 0.0
+    for j in range(k):
+        if j != top and move[j] > runner_up:
+            runner_up = move[j]
+    count = 0
+    for i in range(labels.shape[0]):
+        a = labels[i]
+        u = upper[i] + move[a]
+        upper[i] = u
+        low = lower[i] - (runner_up if a == top else move[top])
+        if low < 0.0:
+            low = 0.0
+        lower[i] = low
+        if gap[a] - u > low:
+            low = gap[a] - u
+        if u * u + slack >= low * low:
+            todo[count] = i
+            count += 1
+    return count
+
+
+@numba.njit(nogil=True, cache=True)
+def own_costs(X, C, labels, costs):
+    """``costs[i] = ||X[i] - C[labels[i]]||^2``, exactly, one row at a time."""
+    for i in range(X.shape[0]):
+        j = labels[i]
+        e = 0.0
+        for t in range(X.shape[1]):
+            diff = X[i, t] - C[j, t]
+            e += diff * diff
+        costs[i] = e

@@ -140,3 +140,17 @@ def test_hamerly_memory_is_of_order_n():
     tracemalloc.stop()
     # A handful of n-long vectors (labels, bounds, costs, norms), never n x k.
     assert peak < 12 * 8 * len(X), peak
+
+
+def test_the_compiled_pass_and_numpy_give_the_same_run(monkeypatch):
+    import lib.bounds as bounds
+
+    X = _blobs(2, n=3000)
+    C0 = X[:12].copy()
+    fast = lib.kmeans(X, 12, init=C0, tol=0, algorithm="hamerly")
+    monkeypatch.setattr(bounds, "compiled_loop", lambda name: None)
+    slow = lib.kmeans(X, 12, init=C0, tol=0, algorithm="hamerly")
+    np.testing.assert_array_equal(fast.labels, slow.labels)
+    np.testing.assert_array_equal(fast.centroids, slow.centroids)
+    one = lib.kmeans(X, 1, init=C0[:1], tol=0, algorithm="hamerly")
+    np.testing.assert_allclose(one.centroids[0], X.mean(axis=0), atol=1e-12)
