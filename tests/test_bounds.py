@@ -154,3 +154,9 @@ def test_the_compiled_pass_and_numpy_give_the_same_run(monkeypatch):
     np.testing.assert_array_equal(fast.centroids, slow.centroids)
     one = lib.kmeans(X, 1, init=C0[:1], tol=0, algorithm="hamerly")
     np.testing.assert_allclose(one.centroids[0], X.mean(axis=0), atol=1e-12)
+
+
+def test_auto_picks_hamerly_for_few_features_only():
+    assert check_algorithm("auto", "sqeuclidean", 273_280, 48, 3, 64) == "hamerly"
+    assert check_algorithm("auto", "sqeuclidean", 10_000, 10, 784, 64) == "lloyd"
+    assert check_algorithm("auto", "sqeuclidean", 200_000, 256, 32, 64) == "lloyd"
