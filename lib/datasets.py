@@ -31,7 +31,9 @@ import numpy as np
 from ._chunks import chunks
 from ._validation import check_float, check_int, check_random_state
 from .datafiles import (
+    CACHE_DIR_ENV,
     FILES,
+    CacheDirError,
     CorruptDataError,
     DataNotFoundError,
     HashMismatchError,
@@ -49,6 +51,7 @@ __all__ = [
     "fetch",
     "cache_dir",
     "FILES",
+    "CacheDirError",
     "CorruptDataError",
     "DataNotFoundError",
     "HashMismatchError",
@@ -408,6 +411,13 @@ def _fetch_url(url, sha256):
         ) from exc
     except ValueError as exc:
         raise HashMismatchError(f"{url}: {exc}") from exc
+    except OSError as exc:  # after RequestException, which is an OSError too
+        raise CacheDirError(
+            f"name_or_path={url!r} cannot be cached in {cache_dir() / 'images'} "
+            f"({type(exc).__name__}: {exc}); set {CACHE_DIR_ENV} to a writable "
+            f"folder (now {os.environ.get(CACHE_DIR_ENV)!r}), or download the image "
+            f"yourself and pass its local path"
+        ) from exc
 
 
 def _read_image(path):

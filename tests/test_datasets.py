@@ -965,3 +965,11 @@ def test_importing_datasets_imports_nothing_heavy():
         cwd=Path(__file__).parents[1],
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_image_url_with_a_cache_that_is_a_file(dirs, tmp_path):
+    _, cache = dirs
+    cache.rmdir()
+    cache.write_bytes(b"not a folder")
+    with pytest.raises(CacheDirError, match=r"CFS_CACHE_DIR to a writable folder"):
+        load_image("https://example.org/photo.png")
