@@ -118,6 +118,18 @@ def check_float(value, name, *, low=0.0):
     return value
 
 
+def check_centroids(centroids, d, name="centroids"):
+    """`centroids` as a finite (k, d) float64 array, or raise a clear error."""
+    C = check_array(centroids, name)
+    if C.shape[1] != d:
+        verb = "have" if name.endswith("s") else "has"
+        raise ValueError(
+            f"{name} {verb} {C.shape[1]} features but X has {d}; "
+            f"pass {name} of shape (k, {d})"
+        )
+    return C
+
+
 def check_choice(value, name, choices):
     """Raise unless `value` is one of the strings in `choices`."""
     if not isinstance(value, str) or value not in choices:

@@ -18,7 +18,7 @@ from ._chunks import (
     map_chunks,
     rows_for_budget,
 )
-from ._validation import check_array, check_choice
+from ._validation import check_array, check_centroids, check_choice
 
 METRICS = ("sqeuclidean", "manhattan")
 
@@ -304,12 +304,7 @@ def assign(
     array([0, 1, 0])
     """
     X = check_array(X)
-    C = check_array(centroids, "centroids")
-    if C.shape[1] != X.shape[1]:
-        raise ValueError(
-            f"centroids have {C.shape[1]} features but X has {X.shape[1]}; "
-            f"pass centroids of shape (k, {X.shape[1]})"
-        )
+    C = check_centroids(centroids, X.shape[1])
     check_choice(metric, "metric", METRICS)
     working_memory = check_working_memory(working_memory)
     rows = chunk_rows(C.shape[0], X.shape[1], metric, working_memory)

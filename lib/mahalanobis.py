@@ -15,7 +15,13 @@ from __future__ import annotations
 import numpy as np
 
 from ._chunks import check_working_memory, map_chunks, rows_for_budget
-from ._validation import check_array, check_float, check_int, check_random_state
+from ._validation import (
+    check_array,
+    check_centroids,
+    check_float,
+    check_int,
+    check_random_state,
+)
 from .init import check_distinct, check_init, start_centroids
 from .lloyd import lloyd_loop, tolerance, update_centroids
 
@@ -124,7 +130,7 @@ def mahalanobis_distances(X, centroids, precision, *, working_memory=None):
     array([[  9., 100.]])
     """
     X = check_array(X)
-    C = _check_centroids(centroids, X.shape[1])
+    C = check_centroids(centroids, X.shape[1])
     S = check_precision(precision, X.shape[1])
     rows = _mahalanobis_rows(
         X.shape[1], C.shape[0], check_working_memory(working_memory)
@@ -136,16 +142,6 @@ def mahalanobis_distances(X, centroids, precision, *, working_memory=None):
 
     map_chunks(work, X.shape[0], rows)
     return D
-
-
-def _check_centroids(centroids, d):
-    C = check_array(centroids, "centroids")
-    if C.shape[1] != d:
-        raise ValueError(
-            f"centroids have {C.shape[1]} features but X has {d}; "
-            f"pass centroids of shape (k, {d})"
-        )
-    return C
 
 
 def mahalanobis_assign(
@@ -192,7 +188,7 @@ def mahalanobis_assign(
     array([0])
     """
     X = check_array(X)
-    C = _check_centroids(centroids, X.shape[1])
+    C = check_centroids(centroids, X.shape[1])
     S = check_precision(precision, X.shape[1])
     rows = _mahalanobis_rows(
         X.shape[1], C.shape[0], check_working_memory(working_memory)

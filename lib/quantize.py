@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._chunks import check_working_memory, chunks, rows_for_budget
-from ._validation import check_array, check_int
+from ._validation import check_array, check_centroids, check_int
 from .distances import assign
 
 
@@ -89,12 +89,7 @@ def vq_encode(X, codebook, *, working_memory=None):
     array([0, 1, 0], dtype=uint8)
     """
     X = check_table(X)
-    C = check_array(codebook, "codebook")
-    if C.shape[1] != X.shape[1]:
-        raise ValueError(
-            f"codebook has {C.shape[1]} features but X has {X.shape[1]}; "
-            f"pass a codebook of shape (k, {X.shape[1]})"
-        )
+    C = check_centroids(codebook, X.shape[1], "codebook")
     working_memory = check_working_memory(working_memory)
     rows = rows_for_budget(8 * X.shape[1], working_memory)
     out = np.empty(X.shape[0], dtype=index_dtype(C.shape[0]))

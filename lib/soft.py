@@ -12,7 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from ._validation import check_array, check_float, check_int, check_random_state
+from ._validation import (
+    check_array,
+    check_centroids,
+    check_float,
+    check_int,
+    check_random_state,
+)
 from .distances import sq_norms
 from .init import check_distinct, check_init, start_centroids
 from .lloyd import kmeans, tolerance
@@ -70,12 +76,7 @@ def soft_assign(X, centroids, beta):
     [1.0, 0.0]
     """
     X = check_array(X)
-    C = check_array(centroids, "centroids")
-    if C.shape[1] != X.shape[1]:
-        raise ValueError(
-            f"centroids have {C.shape[1]} features but X has {X.shape[1]}; "
-            f"pass centroids of shape (k, {X.shape[1]})"
-        )
+    C = check_centroids(centroids, X.shape[1])
     beta = check_float(beta, "beta", low=0.0)
     if beta == 0.0:
         raise ValueError(
