@@ -210,7 +210,16 @@ def spherical_update(X, labels, C):
     """
     M = update_centroids(X, labels, C.shape[0])
     norms = np.linalg.norm(M, axis=1)
-    return np.where(norms[:, None] > 1e-12, M / np.maximum(norms, 1e-12)[:, None], C)
+    C_new = np.where(norms[:, None] > 1e-12, M / np.maximum(norms, 1e-12)[:, None], C)
+    # Two clusters of the same direction up to rounding (x and 3x, normalized)
+    # would otherwise stay apart as duplicate centroids. Made identical, they
+    # tie, the lower index takes the points, and the emptied cluster is moved
+    # to the worst-served point, as for exactly equal directions.
+    i, j = np.nonzero(np.triu(C_new @ C_new.T > 1 - 1e-9, 1))
+    for a, b in zip(i, j):
+        if np.abs(C_new[a] - C_new[b]).max() <= 1e-12:
+            C_new[b] = C_new[a]
+    return C_new
 
 
 def cosine_knn(queries, X, n_neighbors=10, *, working_memory=None):

@@ -223,6 +223,15 @@ def test_degenerate_results_are_refused_not_returned():
     assert np.isfinite(lib.spherical_gmm(dup, 3, seed=0).means).all()
     with pytest.raises(ValueError, match=r"number of distinct points \(1"):
         lib.kmedoids(np.zeros((10, 10)), 3, seed=0)
+    # x and 3x: one direction, whose two roundings once kept two centroids.
+    rng = np.random.default_rng(29)
+    m, d = rng.integers(2, 6), rng.integers(2, 4)
+    X = np.repeat(rng.normal(size=(m, d)), rng.integers(1, 6, size=m), axis=0)
+    X *= rng.uniform(0.5, 2)
+    X = np.vstack([X, -X[:1], 3 * X[:1]])
+    res = lib.spherical_kmeans(X, 5, init="random", seed=29)
+    assert len(np.unique(res.centroids.round(9), axis=0)) == 5
+    assert np.all(np.bincount(res.labels, minlength=5) > 0)
     # Two cliques, no edge between: the 2 "clusters" are just the components.
     A = np.kron(np.eye(2), np.ones((4, 4))) - np.eye(8)
     with pytest.warns(UserWarning, match=r"2 connected components \(sizes 4, 4\)"):
