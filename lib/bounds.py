@@ -81,8 +81,6 @@ def check_algorithm(algorithm, metric, n, k, d, working_memory):
         return "lloyd"
     if algorithm == "auto":
         algorithm = choose(n, k, d)
-        if algorithm == "elkan" and not elkan_fits(n, k, working_memory):
-            algorithm = "hamerly"
     if algorithm == "elkan" and not elkan_fits(n, k, working_memory):
         raise ValueError(
             f"algorithm='elkan' keeps {n:,} x {k} bounds ({8 * n * k / 2**20:,.0f} "
@@ -93,9 +91,21 @@ def check_algorithm(algorithm, metric, n, k, d, working_memory):
 
 
 def centroid_distances(C):
-    """The (k, k) Euclidean distances between centroids, exact from c - c'."""
-    diff = C[:, None, :] - C[None, :, :]
-    return np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    """The (k, k) Euclidean distances between centroids, exact from c - c'.
+
+    A row at a time, so memory is k * (k + d), never a (k, k, d) array.
+
+    Examples
+    --------
+    >>> centroid_distances(np.array([[0.0, 0.0], [3.0, 4.0]]))
+    array([[0., 5.],
+           [5., 0.]])
+    """
+    D = np.empty((len(C), len(C)))
+    for j, c in enumerate(C):
+        diff = C - c
+        D[j] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+    return D
 
 
 @dataclass(eq=False)
