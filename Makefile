@@ -93,9 +93,10 @@ test: lint chromium
 	@# that compete for 2 cores slow small products tenfold. The deep-clustering
 	@# chapter trains a network for minutes: it starts first (xdist would otherwise
 	@# start the files with the most tests first), and the other worker runs
-	@# everything else meanwhile.
+	@# everything else meanwhile. --durations prints the 25 slowest tests and
+	@# notebook cells, which is where the 15-minute budget (#15) is lost.
 	$(ONE_THREAD) $(NBCACHE) $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder \
-	  -p nbcache --nbval-lax --nb-first deep_clustering --doctest-modules \
+	  -p nbcache --nbval-lax --nb-first deep_clustering --doctest-modules --durations=25 \
 	  -m "not site and not lab" lib tests book \
 	  || { $(REPORTS); exit 1; }
 	$(ONE_THREAD) CFS_REQUIRE_CACHED=1 $(JB) build -W -n --keep-going . || { $(REPORTS); exit 1; }
