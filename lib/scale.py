@@ -20,6 +20,7 @@ Dask is imported only inside the functions that need it. The chapter
 from __future__ import annotations
 
 import contextlib
+import logging
 import operator
 
 import numpy as np
@@ -38,10 +39,16 @@ from .init import check_init, kmeans_plusplus
 from .lloyd import History, KMeansResult, cluster_sums, fill_empty
 
 __all__ = [
+    "add_stats",
     "distributed_kmeans",
     "from_npy",
     "kmeans_parallel",
+    "lloyd_block",
+    "lloyd_passes",
     "local_cluster",
+    "oversample_block",
+    "pass_graph",
+    "tree_reduce",
     "write_blobs_npy",
 ]
 
@@ -71,7 +78,7 @@ class _Blocks:
         ]
 
     def tree(self, parts, combine):
-        return _tree(parts, combine)
+        return tree_reduce(parts, combine)
 
     def done(self, *objs):
         return objs
@@ -103,7 +110,7 @@ class _DaskBlocks:
         ]
 
     def tree(self, parts, combine):
-        return _tree(parts, self._delayed(combine, pure=True))
+        return tree_reduce(parts, self._delayed(combine, pure=True))
 
     def done(self, *objs):
         """Run the tasks at once: block states stay where they are, totals come here.
@@ -117,16 +124,30 @@ class _DaskBlocks:
         return tuple(o if isinstance(o, list) else dask.compute(o)[0] for o in kept)
 
 
-def _tree(parts, combine):
-    """Add up `parts` pairwise, level by level: depth log2(blocks), fixed order."""
+def tree_reduce(parts, combine):
+    """Combine `parts` pairwise, level by level: depth log2(len(parts)), fixed order.
+
+    On a cluster each ``combine`` is a task, so no worker receives more than
+    two blocks' statistics, and the order (hence the rounding) does not
+    depend on which block finishes first.
+
+    Examples
+    --------
+    >>> tree_reduce(["a", "b", "c", "d", "e"], lambda x, y: f"({x}{y})")
+    '(((ab)(cd))e)'
+    """
     while len(parts) > 1:
         pairs = [combine(a, b) for a, b in zip(parts[::2], parts[1::2])]
         parts = pairs + ([parts[-1]] if len(parts) % 2 else [])
     return parts[0]
 
 
-def _add(a, b):
-    """Combine two blocks' statistics: tuples of numbers or arrays, added."""
+def add_stats(a, b):
+    """Combine two blocks' statistics: tuples of numbers or arrays, added.
+
+    >>> add_stats((1, np.array([1.0, 2.0])), (2, np.array([3.0, 4.0])))
+    (3, array([4., 6.]))
+    """
     return tuple(x + y for x, y in zip(a, b))
 
 
@@ -172,7 +193,7 @@ def _summary_block(Xb, start, _, serial=False):
         return (len(Xb), Xb.sum(axis=0), float(sq_norms(Xb).sum()))
 
 
-def _lloyd_block(Xb, start, prev, C, moves, metric, serial=False):
+def lloyd_block(Xb, start, prev, C, moves, metric, serial=False):
     """Assign one block to C: its labels, and (sums, counts, cost, exact, changed).
 
     `prev` is the block's labels of the previous pass, to which the driver's
@@ -224,7 +245,7 @@ def _costs_block(Xb, start, closest, centers, metric, serial=False):
         return costs, (float(costs.sum()),)
 
 
-def _sample_block(Xb, start, closest, psi, ell, seeds, serial=False):
+def oversample_block(Xb, start, closest, psi, ell, seeds, serial=False):
     """k-means|| oversampling: keep each point with probability l d^2 / psi."""
     rng = np.random.default_rng(seeds[start])
     keep = rng.random(len(closest)) * psi < ell * closest
@@ -353,7 +374,7 @@ def _kmeans_parallel(blocks, X, k, rounds, ell, rng, metric, return_candidates=F
     done = 0
     while (done < rounds or len(centers) < k) and psi > 0:
         seeds = dict(zip(blocks.starts, rng.integers(2**63, size=len(blocks.starts))))
-        picked = blocks.map(_sample_block, closest, psi=psi, ell=ell, seeds=seeds)
+        picked = blocks.map(oversample_block, closest, psi=psi, ell=ell, seeds=seeds)
         if blocks.lazy:
             import dask
 
@@ -371,7 +392,7 @@ def _kmeans_parallel(blocks, X, k, rounds, ell, rng, metric, return_candidates=F
             f"choose k <= {len(centers)}"
         )
     parts = blocks.map(_weights_block, centers=centers, metric=metric)
-    (weights,) = blocks.done(blocks.tree(parts, _add))[0]
+    (weights,) = blocks.done(blocks.tree(parts, add_stats))[0]
     C = kmeans_plusplus(centers, k, rng, 1, metric, weights=weights.astype(float))
     return (C, centers, weights, done) if return_candidates else C
 
@@ -379,7 +400,7 @@ def _kmeans_parallel(blocks, X, k, rounds, ell, rng, metric, return_candidates=F
 def _pass(blocks, fn, state, **shared):
     """One pass over the blocks: new block states, and the totals, tree-added."""
     states, stats = _split(blocks.map(fn, state, **shared), blocks.lazy)
-    return blocks.done(states, blocks.tree(stats, _add))
+    return blocks.done(states, blocks.tree(stats, add_stats))
 
 
 def distributed_kmeans(
@@ -444,7 +465,7 @@ def distributed_kmeans(
 
     # One pass for the checks (NaN, range) and for lib's tolerance.
     parts = blocks.map(_summary_block)
-    (count, colsum, sumsq) = blocks.done(blocks.tree(parts, _add))[0]
+    (count, colsum, sumsq) = blocks.done(blocks.tree(parts, add_stats))[0]
     mean = colsum / count
     tol_abs = tol * max(0.0, float((sumsq / count - mean @ mean) / d))
 
@@ -452,14 +473,21 @@ def distributed_kmeans(
         C = _kmeans_parallel(blocks, X, k, 5, 2.0 * k, rng, "sqeuclidean")
     else:
         C = check_centroids(init, d, "init")
-    return _lloyd(blocks, C, max_iter, tol_abs)
+    return lloyd_passes(blocks, C, max_iter, tol_abs)
 
 
-def _lloyd(blocks, C, max_iter, tol_abs, metric="sqeuclidean"):
-    """lib's Lloyd loop (:func:`lib.lloyd.lloyd_loop`), with block statistics."""
+def lloyd_passes(blocks, C, max_iter, tol_abs, metric="sqeuclidean"):
+    """lib's Lloyd loop (:func:`lib.lloyd.lloyd_loop`), on block statistics.
+
+    `blocks` are the row blocks that :func:`distributed_kmeans` made of X;
+    each pass maps :func:`lloyd_block` over them and adds the statistics
+    with :func:`tree_reduce`. The labels stay with their blocks (on the
+    workers, under a cluster); only the totals reach this loop. Called by
+    :func:`distributed_kmeans`, which checks the arguments.
+    """
     hist = History()
     labels, (sums, counts, cost, exact, _) = _pass(
-        blocks, _lloyd_block, None, C=C, moves=(), metric=metric
+        blocks, lloyd_block, None, C=C, moves=(), metric=metric
     )
     hist.centroids.append(C.copy())
     hist.inertia.append(cost)
@@ -472,7 +500,7 @@ def _lloyd(blocks, C, max_iter, tol_abs, metric="sqeuclidean"):
         step = float(np.sum((C_new - C) ** 2))
         C = C_new
         labels, (sums, counts, cost, exact, changed) = _pass(
-            blocks, _lloyd_block, labels, C=C, moves=moves, metric=metric
+            blocks, lloyd_block, labels, C=C, moves=moves, metric=metric
         )
         hist.centroids.append(C.copy())
         hist.inertia.append(cost)
@@ -521,6 +549,28 @@ def _fill_empty(blocks, labels, C, sums, counts, metric):
         counts[new[i]] += 1
         moves.append((int(rows[i]), int(new[i])))
     return sums, counts, tuple(moves)
+
+
+def pass_graph(X, C):
+    """The task graph of one Lloyd pass over the dask array X: ``{key: deps}``.
+
+    Keys are Dask's task names; each maps to the set of keys it needs. For
+    drawing (the chapter "K-means at scale"); nothing is computed.
+    """
+    from dask.core import get_dependencies
+
+    blocks = _blocks(X, None)
+    if not blocks.lazy:
+        raise TypeError(
+            f"X must be a dask array to have a task graph, got {type(X).__name__}; "
+            f"use dask.array.from_array(X, chunks=...)"
+        )
+    C = check_centroids(C, X.shape[1], "C")
+    parts = blocks.map(lloyd_block, None, C=C, moves=(), metric="sqeuclidean")
+    _, stats = _split(parts, True)
+    total = blocks.tree(stats, add_stats)
+    graph = dict(total.__dask_graph__())
+    return {key: get_dependencies(graph, key) for key in graph}
 
 
 # --- Data on disk and a local cluster -----------------------------------------
@@ -588,6 +638,7 @@ def local_cluster(n_workers=2, **kwargs):
         threads_per_worker=1,
         host="127.0.0.1",
         dashboard_address=None,
+        silence_logs=logging.ERROR,  # no start-up and shutdown chatter on the page
     )
     options.update(kwargs)
     with LocalCluster(**options) as cluster, Client(cluster) as client:

@@ -211,3 +211,36 @@ def test_local_cluster_gives_lib_kmeans_answer_and_always_closes():
             cluster = client.cluster
             raise RuntimeError("a failing cell")
     assert cluster.status.name == "closed"
+
+
+def test_lloyd_block_statistics_add_up_to_the_whole():
+    X = blobs(n=1000, seed=9)
+    C = X[:5]
+    whole = scale.lloyd_block(X, 0, None, C, (), "sqeuclidean")[1]
+    halves = [
+        scale.lloyd_block(X[s], s.start, None, C, (), "sqeuclidean")[1]
+        for s in (slice(0, 400), slice(400, 1000))
+    ]
+    added = scale.add_stats(*halves)
+    np.testing.assert_allclose(added[0], whole[0], rtol=1e-12)
+    np.testing.assert_array_equal(added[1], whole[1])
+    assert added[2] == pytest.approx(whole[2], rel=1e-12)
+    # A block with the previous labels counts the points that changed cluster,
+    # after the driver's moves.
+    labels = scale.lloyd_block(X, 0, None, C, (), "sqeuclidean")[0]
+    prev = labels.copy()
+    prev[:3] = (prev[:3] + 1) % 5
+    assert scale.lloyd_block(X, 0, prev, C, (), "sqeuclidean")[1][4] == 3
+    moves = ((0, labels[0]),)
+    assert scale.lloyd_block(X, 0, prev, C, moves, "sqeuclidean")[1][4] == 2
+
+
+def test_pass_graph_is_blocks_then_a_tree():
+    X = blobs(n=1000)
+    graph = scale.pass_graph(da.from_array(X, chunks=125), X[:3])
+    kinds = [dask.utils.key_split(key) for key in graph]
+    assert kinds.count("lloyd_block") == 8 and kinds.count("add_stats") == 7
+    roots = [key for key in graph if not any(key in deps for deps in graph.values())]
+    assert len(roots) == 1 and dask.utils.key_split(roots[0]) == "add_stats"
+    with pytest.raises(TypeError, match="must be a dask array"):
+        scale.pass_graph(X, X[:3])
