@@ -168,12 +168,14 @@ def test_one_thread_keeps_map_chunks_in_the_calling_thread():
 
 
 def test_out_of_core_memory_is_bounded(tmp_path):
-    n, d, k = 200_000, 16, 8
+    n, d, k = 200_000, 32, 8
     X = blobs(n=n, d=d, k=k, seed=6)
     Xm = memmap_of(X, tmp_path)
     C0 = X[:k].copy()
     del X
     budget = 1.0  # MiB
+    # Compile lib's numba loops first: compiling allocates, running does not.
+    scale.distributed_kmeans(Xm[:100], k, init=C0, max_iter=1)
     tracemalloc.start()
     try:
         res = scale.distributed_kmeans(
@@ -183,10 +185,11 @@ def test_out_of_core_memory_is_bounded(tmp_path):
     finally:
         tracemalloc.stop()
     data = n * d * 8
-    # Twice the budget for a block, and 8 bytes a row for the labels (kept
-    # per block, then the result): a tenth of the data.
-    assert data == 25_600_000
-    assert peak < 2 * budget * 2**20 + 2 * 8 * n + 2**20
+    # A few budgets for a block and its temporaries, and 8 bytes a row for
+    # the labels, twice (a pass's old and new ones, or the blocks' and the
+    # result's).
+    assert data == 51_200_000
+    assert peak < 8 * budget * 2**20 + 2 * 8 * n
     assert peak < data / 4
     assert res.labels.shape == (n,)
 
