@@ -324,6 +324,7 @@ def kmeans_parallel(
         Floating point; a dask array is processed as tasks on the active
         scheduler, anything else (an ``np.memmap``) block by block here.
     k : int
+        Number of clusters (centroids to choose).
     rounds : int, default=5
         Oversampling passes; Bahmani et al. found 5 enough. More are made
         while fewer than k candidates were drawn.
@@ -430,6 +431,7 @@ def distributed_kmeans(
         ``np.memmap`` on disk for instance, is read block by block in this
         process, each block within `working_memory`.
     k : int
+        Number of clusters, at most the number of samples.
     init : "k-means||" or ndarray of shape (k, n_features), default="k-means||"
     max_iter : int, default=300
     tol : float, default=1e-4
