@@ -447,7 +447,8 @@ def distributed_kmeans(
     Returns
     -------
     KMeansResult
-        ``labels`` is a dask array for a dask `X`, else an ndarray.
+        ``labels`` is a dask array for a dask `X` (its blocks live on the
+        workers: compute it before the client closes), else an ndarray.
 
     Examples
     --------
