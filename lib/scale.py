@@ -442,7 +442,8 @@ def distributed_kmeans(
         For k-means||.
     working_memory : float, optional
         MiB for one block of a non-dask array (default 64). The memory used is
-        about twice this plus 8 bytes a row for the labels.
+        about twice this plus 16 bytes a row: the labels, held twice while a
+        pass replaces them.
 
     Returns
     -------
