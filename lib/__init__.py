@@ -25,6 +25,7 @@ from .minibatch import minibatch_kmeans
 from .mixed import gower_distances, kmedoids
 from .pq import pq_decode, pq_encode, pq_fit, pq_search_adc
 from .quantize import vq_decode, vq_encode
+from .scale import distributed_kmeans, kmeans_parallel
 from .soft import soft_assign, soft_kmeans, spherical_gmm
 from .spectral import (
     knn_graph,
@@ -42,12 +43,14 @@ __all__ = [
     "assign",
     "compressed_size",
     "dbscan",
+    "distributed_kmeans",
     "find_elbow",
     "gap_statistic",
     "gower_distances",
     "hungarian_accuracy",
     "init_centroids",
     "kmeans",
+    "kmeans_parallel",
     "kmedoids",
     "knn_graph",
     "laplacian",

@@ -10,7 +10,9 @@ API; :func:`check_working_memory` validates it.
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 from ._validation import check_float
 
@@ -53,6 +55,23 @@ def chunks(n, rows):
 
 
 _POOL = _BLAS = None
+_SERIAL = threading.local()
+
+
+@contextmanager
+def one_thread():
+    """Within this block, :func:`map_chunks` runs its chunks in the calling thread.
+
+    For code that an outer scheduler already runs in parallel (a Dask worker's
+    task, :mod:`lib.scale`): lib's own threads on top would oversubscribe the
+    cores. Only this thread is affected; the results are the same.
+    """
+    before = getattr(_SERIAL, "on", False)
+    _SERIAL.on = True
+    try:
+        yield
+    finally:
+        _SERIAL.on = before
 
 
 def workers():
@@ -83,7 +102,7 @@ def map_chunks(work, n, rows):
     """
     global _POOL, _BLAS
     slices = chunks(n, rows)
-    if len(slices) < 2 or workers() < 2:
+    if len(slices) < 2 or workers() < 2 or getattr(_SERIAL, "on", False):
         for sl in slices:
             work(sl)
         return

@@ -12,7 +12,7 @@ from ._chunks import chunks
 from ._validation import check_array, check_choice, check_int, check_random_state
 from .distances import METRICS, chunk_rows, point_costs
 
-INITS = ("k-means++", "greedy-k-means++", "random", "sample")
+INITS = ("k-means++", "greedy-k-means++", "random", "sample", "k-means||")
 
 
 def count_distinct(X, at_least=None):
@@ -87,12 +87,14 @@ def _sample_distinct(X, k, rng):
     )
 
 
-def kmeans_plusplus(X, k, rng, n_local_trials, metric):
+def kmeans_plusplus(X, k, rng, n_local_trials, metric, weights=None):
     """D^2 sampling (Arthur & Vassilvitskii 2007), optionally greedy.
 
     Each step draws `n_local_trials` candidates with probability proportional
     to their cost to the nearest centre chosen so far and keeps the one that
-    lowers the total cost most; one trial is plain k-means++. X is valid
+    lowers the total cost most; one trial is plain k-means++. With `weights`
+    (n,), a row stands for that many points: probabilities and costs are
+    weighted (the last step of k-means||, :mod:`lib.scale`). X is valid
     float64 and `rng` a Generator (no checks: :func:`init_centroids` is the
     checked entry point).
 
@@ -110,10 +112,12 @@ def kmeans_plusplus(X, k, rng, n_local_trials, metric):
     n = X.shape[0]
     rows = chunk_rows(n_local_trials, X.shape[1], metric)
     centers = np.empty((k, X.shape[1]))
-    centers[0] = X[rng.integers(n)]
+    w = np.ones(n) if weights is None else weights
+    centers[0] = X[rng.integers(n) if weights is None else rng.choice(n, p=w / w.sum())]
     closest = point_costs(X, centers[:1], np.zeros(n, dtype=np.intp), metric)
     for c in range(1, k):
-        total = closest.sum()
+        wc = closest if weights is None else w * closest
+        total = wc.sum()
         if total <= 0:
             # Every squared distance is 0: either no new point exists, or the
             # differences underflow float64 (below ~1e-154); draw uniformly
@@ -128,7 +132,7 @@ def kmeans_plusplus(X, k, rng, n_local_trials, metric):
         # Sample candidates with probability proportional to D(x)^2 (the
         # squared distance; for metric="manhattan" the L1 distance plays D^2's part).
         u = rng.random(n_local_trials) * total
-        cand = np.searchsorted(np.cumsum(closest), u, side="right")
+        cand = np.searchsorted(np.cumsum(wc), u, side="right")
         cand = np.minimum(cand, n - 1)
         best_cost, best = np.inf, None
         for j in cand:
@@ -142,7 +146,7 @@ def kmeans_plusplus(X, k, rng, n_local_trials, metric):
                     else np.einsum("ij,ij->i", diff, diff)
                 )
             np.minimum(new, closest, out=new)
-            cost = new.sum()
+            cost = new.sum() if weights is None else new @ w
             if cost < best_cost:
                 best_cost, best, best_closest = cost, j, new
         centers[c] = X[best]
@@ -160,13 +164,15 @@ def init_centroids(
     X : array-like of shape (n_samples, n_features)
     k : int
         Number of clusters (centroids).
-    init : {"k-means++", "greedy-k-means++", "random", "sample"}, default="k-means++"
+    init : {"k-means++", "greedy-k-means++", "random", "sample", "k-means||"}
+        Default "k-means++".
         ``"random"``: Gaussian draws with the data's per-feature mean and std;
         ``"sample"``: k distinct data points chosen uniformly;
         ``"k-means++"``: D² sampling (Arthur & Vassilvitskii 2007);
         ``"greedy-k-means++"``: k-means++ where each step draws
         ``n_local_trials`` candidates and keeps the one that lowers the
-        potential most.
+        potential most; ``"k-means||"``: Bahmani et al.'s scalable k-means++
+        (:func:`lib.scale.kmeans_parallel`, with its defaults).
     metric : {"sqeuclidean", "manhattan"}, default="sqeuclidean"
     seed : None, int or np.random.Generator
     n_local_trials : int, optional
@@ -228,6 +234,10 @@ def start_centroids(X, k, init, rng, metric="sqeuclidean", n_local_trials=None):
         return _random_gaussian(X, k, rng)
     if init == "sample":
         return _sample_distinct(X, k, rng)
+    if init == "k-means||":
+        from .scale import kmeans_parallel  # lib.scale imports this module
+
+        return kmeans_parallel(X, k, seed=rng, metric=metric)
     if init == "greedy-k-means++":
         trials = 2 + int(np.log(k)) if n_local_trials is None else n_local_trials
     else:

@@ -132,21 +132,39 @@ def _cluster_sums(X, labels, k):
     return parts.sum(axis=0)
 
 
-def fill_empty(labels, costs, k):
+def cluster_sums(X, labels, k):
+    """The (k, n_features) sum of each cluster's rows; 0 for a cluster without rows.
+
+    What :func:`update_centroids` divides by the counts, with its rounding;
+    :mod:`lib.scale` adds these sums over blocks of rows. No checks.
+
+    Examples
+    --------
+    >>> cluster_sums(np.array([[1.0], [2.0], [4.0]]), np.array([0, 0, 2]), 3)
+    array([[3.],
+           [0.],
+           [4.]])
+    """
+    return _cluster_sums(X, labels, k)
+
+
+def fill_empty(labels, costs, k, counts=None):
     """Relocate empty clusters to the points farthest from their centroids.
 
     Each empty cluster takes the worst-served point (largest `costs`) of a
     cluster that has at least two members; moving a point to a centroid
     placed on it lowers the objective, so Lloyd's monotone descent is kept.
     Never NaN, never zero. Returns `labels` itself when no cluster is empty,
-    else a modified copy.
+    else a modified copy. `counts` (the clusters' sizes, default those of
+    `labels`) lets :mod:`lib.scale` pass a few candidate points of a larger
+    data set with the sizes of the whole.
 
     Examples
     --------
     >>> fill_empty(np.array([0, 0, 0]), np.array([1.0, 5.0, 2.0]), 2)
     array([0, 1, 0])
     """
-    counts = np.bincount(labels, minlength=k)
+    counts = np.bincount(labels, minlength=k) if counts is None else np.array(counts)
     empty = np.flatnonzero(counts == 0)
     if len(empty) == 0:
         return labels
