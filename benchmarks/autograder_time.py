@@ -4,7 +4,7 @@ Builds every assignment (book/_ext/assignments.py) into a temporary folder and
 times ``otter run`` on its solution notebook, the whole command (otter's own
 start-up included), a few times in turn. The budget is 2 minutes on 2 cores.
 
-    .venv/bin/python benchmarks/autograder_time.py [--repeat 3]
+    .venv/bin/python benchmarks/autograder_time.py [--repeat 3] [--only NAME ...]
 """
 
 from __future__ import annotations
@@ -39,12 +39,20 @@ def time_run(zip_path, notebook, folder):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--only", nargs="+", metavar="NAME", help="time these assignments only"
+    )
     args = parser.parse_args()
+    masters = assignments.masters()
+    unknown = sorted(set(args.only or ()) - set(masters))
+    if unknown:
+        parser.error(f"--only: no assignment named {unknown}; known: {sorted(masters)}")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         built = {
             name: assignments.build(name, path, out=out)
-            for name, path in assignments.masters().items()
+            for name, path in masters.items()
+            if not args.only or name in args.only
         }
         times = {name: [] for name in built}
         for r in range(args.repeat):  # in turn, so that noise spreads evenly
