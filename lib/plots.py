@@ -357,3 +357,147 @@ def animation_html(anim, *, default_mode="once"):
     from IPython.display import HTML
 
     return HTML(_CDN_LINK.sub("", anim.to_jshtml(default_mode=default_mode)))
+
+
+def covariance_ellipse(ax, mean, cov, *, n_std=1.0, **kwargs):
+    """The ellipse ``(x - mean)^T cov^{-1} (x - mean) = n_std**2`` of a 2-D Gaussian.
+
+    Its axes are the eigenvectors of ``cov``, with half-lengths ``n_std`` times
+    the square roots of the eigenvalues: the contour of the Mahalanobis
+    distance ``n_std`` from ``mean``. The set ``{x : x^T S x = c}`` of a
+    quadratic form ``S`` is the ellipse of ``cov = inv(S)`` and
+    ``n_std = sqrt(c)``.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    mean : array-like of shape (2,)
+    cov : array-like of shape (2, 2)
+        Symmetric positive definite.
+    n_std : float, default=1.0
+        The Mahalanobis radius of the contour.
+    **kwargs
+        Passed to ``matplotlib.patches.Ellipse``: ``edgecolor``, ``lw``,
+        ``ls``, ``label``; the ellipse is not filled unless ``facecolor`` is
+        given.
+
+    Returns
+    -------
+    matplotlib.patches.Ellipse
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> e = covariance_ellipse(ax, [0, 0], [[4.0, 0.0], [0.0, 1.0]], n_std=2)
+    >>> float(e.width), float(e.height), float(e.angle) % 180
+    (8.0, 4.0, 0.0)
+    >>> plt.close(fig)
+
+    The chapter "The mathematics of k-means" draws its Mahalanobis balls and
+    the wines' covariance with it.
+    """
+    from matplotlib.patches import Ellipse
+
+    mean = np.asarray(mean, dtype=float)
+    cov = np.asarray(cov, dtype=float)
+    if mean.shape != (2,) or cov.shape != (2, 2):
+        raise ValueError(
+            f"mean has shape {mean.shape} and cov {cov.shape}; "
+            "pass a mean of shape (2,) and a cov of shape (2, 2)"
+        )
+    if not np.allclose(cov, cov.T):
+        raise ValueError(f"cov={cov.tolist()} is not symmetric; pass a covariance")
+    vals, vecs = np.linalg.eigh(cov)
+    if vals[0] <= 0:
+        raise ValueError(
+            f"cov has eigenvalues {vals.tolist()}; pass a positive definite matrix"
+        )
+    if not n_std > 0:
+        raise ValueError(f"n_std={n_std!r}; pass a positive radius")
+    # eigh sorts ascending: the last eigenvector is the long axis.
+    angle = np.degrees(np.arctan2(vecs[1, 1], vecs[0, 1]))
+    kwargs.setdefault("facecolor", "none")
+    kwargs.setdefault("edgecolor", "black")
+    ellipse = Ellipse(
+        mean,
+        width=2 * n_std * np.sqrt(vals[1]),
+        height=2 * n_std * np.sqrt(vals[0]),
+        angle=angle,
+        **kwargs,
+    )
+    ax.add_patch(ellipse)
+    return ellipse
+
+
+def draw_graph(ax, A, pos, *, labels=None, names=None, node_size=600, fontsize=11):
+    """A small graph: its edges as lines, its nodes as named discs.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    A : array-like of shape (n_nodes, n_nodes)
+        Symmetric adjacency; an edge is drawn for every ``A[i, j] > 0``,
+        ``i < j``, with a line width that grows with the weight.
+    pos : array-like of shape (n_nodes, 2)
+        Where each node sits.
+    labels : array-like of int of shape (n_nodes,), default=None
+        Node ``i`` is filled with ``PALETTE[labels[i] % 10]`` (a component or
+        a cluster); white by default.
+    names : sequence of str, default=None
+        Written on the nodes; ``1, 2, ...`` by default, as a text numbers them.
+    node_size : float, default=600
+        Disc area in points squared.
+    fontsize : float, default=11
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> A = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0]])
+    >>> ax = draw_graph(ax, A, [[0, 0], [1, 0], [2, 0]], labels=[0, 0, 1])
+    >>> len(ax.lines), [t.get_text() for t in ax.texts]
+    (1, ['1', '2', '3'])
+    >>> plt.close(fig)
+
+    The chapter "Spectral clustering and the political blogs" draws its small
+    example with it.
+    """
+    A = np.asarray(A, dtype=float)
+    pos = np.asarray(pos, dtype=float)
+    n = len(A)
+    if A.ndim != 2 or A.shape != (n, n) or not np.allclose(A, A.T):
+        raise ValueError(
+            f"A has shape {A.shape}; pass a symmetric (n_nodes, n_nodes) adjacency"
+        )
+    if pos.shape != (n, 2):
+        raise ValueError(
+            f"pos has shape {pos.shape} for {n} nodes; pass one (x, y) per node"
+        )
+    for arg, values in (("labels", labels), ("names", names)):
+        if values is not None and len(values) != n:
+            raise ValueError(f"{arg} has {len(values)} entries for {n} nodes")
+    colors = (
+        ["white"] * n
+        if labels is None
+        else [PALETTE[int(j) % len(PALETTE)] for j in labels]
+    )
+    names = [str(i + 1) for i in range(n)] if names is None else names
+    top = A.max() if A.size and A.max() > 0 else 1.0
+    for i, j in zip(*np.nonzero(np.triu(A, 1))):
+        ax.plot(*pos[[i, j]].T, color="black", lw=1 + 2 * A[i, j] / top, zorder=1)
+    ax.scatter(*pos.T, s=node_size, c=colors, edgecolors="black", zorder=2)
+    for (x, y), name in zip(pos, names):
+        ax.text(x, y, name, ha="center", va="center", fontsize=fontsize, zorder=3)
+    ax.set_aspect("equal")
+    ax.margins(0.15)
+    ax.set_axis_off()
+    return ax

@@ -17,6 +17,8 @@ from lib.plots import (
     IMAGE_CMAP,
     NOISE_COLOR,
     PALETTE,
+    covariance_ellipse,
+    draw_graph,
     image_grid,
     objective_curve,
     scatter_by_label,
@@ -210,9 +212,74 @@ def test_objective_curve_at_given_x_keeps_labels(ax):
 
 
 def test_every_public_name_is_documented():
-    for name in ("style", "scatter_by_label", "image_grid", "objective_curve"):
+    for name in (
+        "style",
+        "scatter_by_label",
+        "image_grid",
+        "objective_curve",
+        "covariance_ellipse",
+        "draw_graph",
+    ):
         assert "Parameters" in getattr(plots, name).__doc__ or name == "style"
         assert "Examples" in getattr(plots, name).__doc__
+
+
+def test_covariance_ellipse_is_the_mahalanobis_contour(ax):
+    cov = np.array([[3.0, 1.2], [1.2, 1.0]])
+    mean = np.array([1.0, -2.0])
+    e = covariance_ellipse(ax, mean, cov, n_std=2.0, edgecolor=PALETTE[1])
+    assert e in ax.patches and to_hex(e.get_edgecolor()) == PALETTE[1]
+    assert e.get_facecolor()[3] == 0  # not filled
+    # Every point of the drawn outline is at Mahalanobis distance 2 from the mean.
+    # (every third vertex of the Bezier path lies on the curve)
+    outline = e.get_patch_transform().transform(e.get_path().vertices[::3])
+    diff = outline - mean
+    dist2 = np.einsum("nd,de,ne->n", diff, np.linalg.inv(cov), diff)
+    np.testing.assert_allclose(dist2, 4.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "mean, cov, kwargs, match",
+    [
+        ([0, 0, 0], np.eye(2), {}, "shape"),
+        ([0, 0], [[1.0, 0.5], [0.0, 1.0]], {}, "not symmetric"),
+        ([0, 0], [[1.0, 0.0], [0.0, -1.0]], {}, "positive definite"),
+        ([0, 0], np.eye(2), {"n_std": 0}, "n_std=0"),
+    ],
+)
+def test_covariance_ellipse_rejects_bad_input(ax, mean, cov, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        covariance_ellipse(ax, mean, cov, **kwargs)
+
+
+def test_draw_graph_one_line_per_edge_and_nodes_in_label_colours(ax):
+    A = np.zeros((5, 5))
+    A[[0, 1, 2], 4] = A[4, [0, 1, 2]] = 1.0
+    pos = np.array([[0, 1], [1, 1], [2, 1], [3, 0], [1, 0]], float)
+    draw_graph(ax, A, pos, labels=[0, 0, 0, 1, 0])
+    assert len(ax.lines) == 3
+    ends = {tuple(map(tuple, line.get_xydata())) for line in ax.lines}
+    assert ends == {tuple(map(tuple, pos[[i, 4]])) for i in (0, 1, 2)}
+    (nodes,) = ax.collections
+    assert [to_hex(c) for c in nodes.get_facecolors()] == [PALETTE[0]] * 3 + [
+        PALETTE[1],
+        PALETTE[0],
+    ]
+    assert [t.get_text() for t in ax.texts] == ["1", "2", "3", "4", "5"]
+
+
+@pytest.mark.parametrize(
+    "A, pos, kwargs, match",
+    [
+        (np.eye(3)[:2], np.zeros((3, 2)), {}, "adjacency"),
+        ([[0, 1], [0, 0]], np.zeros((2, 2)), {}, "symmetric"),
+        (np.zeros((3, 3)), np.zeros((2, 2)), {}, "pos has shape"),
+        (np.zeros((2, 2)), np.zeros((2, 2)), {"names": ["a"]}, "names has 1"),
+    ],
+)
+def test_draw_graph_rejects_bad_input(ax, A, pos, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        draw_graph(ax, A, pos, **kwargs)
 
 
 OKABE_ITO = (
