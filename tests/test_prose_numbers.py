@@ -38,8 +38,9 @@ Numerals that are allowed in prose, each for a reason:
 Numbers written as words are not scanned in general (a detector of "two" and
 "three" over everything would be noise). The few phrasings that carry a result
 in words are: a ratio ("two digits in three", "one run in four") and a
-multiple ("several times less wall time", "about seven times longer"). They
-are caught, and are to be glued or rewritten like numerals.
+multiple ("several times less wall time", "about seven times longer") and a
+duration ("it took about six minutes on a GPU"). They are caught, and are to be
+glued or rewritten like numerals.
 
 Everything else is an offender: glue it from the computation and assert it in
 the hidden ``remove-cell`` check cell, or, for a constant the sentence
@@ -126,10 +127,23 @@ RESULT_IN_WORDS = [
         r"larger|smaller|longer|shorter|as|higher|lower|the)\b",
         flags=re.I,
     ),
+    re.compile(
+        rf"\b(?:{WORD_NUMBER}|twenty|thirty|forty|fifty|sixty)\s+"
+        r"(?:seconds|minutes|hours)\b",
+        flags=re.I,
+    ),
 ]
 
 # Per page: phrases allowed verbatim, each with its reason. Keep it short.
-ALLOWED = {}
+ALLOWED = {
+    "deep_clustering": {
+        "N2D reports 0.948 on MNIST-test after 1,000 epochs": (
+            "the published result and budget of N2D, cited (mcconville2019) in the "
+            "same sentence: a record of the paper, not of this page's run"
+        ),
+        "N2D trains for 1,000": "the same published budget, recalled",
+    },
+}
 
 
 def markdown_cells(path):
@@ -219,9 +233,7 @@ def offenders(path):
 # a page that passes must leave this set. Empty it; never add to it.
 PENDING = {
     "data",
-    "deep_clustering",
     "kmeans_math",
-    "mnist_kmeans_exercises",
     "spectral",
     "vector_quantization",
 }
@@ -261,12 +273,14 @@ def test_the_check_catches_what_it_must():
     """The examples of issue #19 are offenders; math, code and glue are not."""
     cell = (
         "Roughly two digits in three are recognized, almost 200 times fewer. "
-        "Mini-batch takes several times less wall time. With $k = 3$ and "
+        "Mini-batch takes several times less wall time, about six minutes on a "
+        "GPU. With $k = 3$ and "
         "`n_init=10`, accuracy {glue:text}`acc:.3f` {cite}`lloyd1982` in 1982; "
         "see exercise 3 and the seeds 0, 1 and 2."
     )
     found = [number for number, _ in offenders(ExamplePage(cell))]
-    assert found == ["200", "two digits in three", "several times less"], found
+    want = ["200", "two digits in three", "several times less", "six minutes"]
+    assert found == want, found
     listed = "1. Assign.\n2. Update.\n\nThe 10,000 MNIST test images, 28 x 28 pixels."
     assert offenders(ExamplePage(listed)) == []
 
