@@ -23,6 +23,7 @@ Numerals that are allowed in prose, each for a reason:
 - identifiers: a numeral right after a naming word (exercise 3, section 5,
   stage 0, cluster 2, home 4, seed 0, the seeds 0, 1 and 2, digits 0 to 9):
   it names a thing, it measures nothing;
+- the version in a licence's name ("CC BY-SA 3.0");
 - a confidence level naming an interval ("the 95% Wilson interval"): a
   convention the sentence chooses, like a constant;
 - the bare integers 0 and 1: the ends of scales ("1 means identical
@@ -110,6 +111,7 @@ IDENTIFIER = re.compile(
     flags=re.I,
 )
 YEAR = re.compile(r"^(19|20)\d\d$")
+LICENCE = re.compile(r"\b(?:Attribution(?:-Share ?Alike)?|CC BY(?:-SA)?)\s+\d\.\d\b")
 CONFIDENCE = re.compile(r"\b(?:90|95|99)% (?:\w+ )?(?:interval|confidence)")
 MNIST_FACT = re.compile(r"\b(?:[167]0,000|784|28\s*[×x]\s*28)\b")
 WORD_NUMBER = (
@@ -215,6 +217,7 @@ def offenders(path):
                 masked = masked.replace(phrase, " " * len(phrase))
             spans = [m.span() for m in IDENTIFIER.finditer(masked)]
             spans += [m.span() for m in CONFIDENCE.finditer(masked)]
+            spans += [m.span() for m in LICENCE.finditer(masked)]
             if mnist:
                 spans += [m.span() for m in MNIST_FACT.finditer(masked)]
             for m in NUMERAL.finditer(masked):
