@@ -234,12 +234,7 @@ def offenders(path):
 
 # Pages not yet brought in line (issue #19): expected to fail, strictly, so that
 # a page that passes must leave this set. Empty it; never add to it.
-PENDING = {
-    "data",
-    "kmeans_math",
-    "spectral",
-    "vector_quantization",
-}
+PENDING = set()
 
 
 @pytest.mark.parametrize(
