@@ -237,6 +237,10 @@ def offenders(path):
 PENDING = {
     "data",
     "kmeans_math",
+    # new on main from another branch (#19 left it to its author); in main it has
+    # 26 offenders over the chapter and its exercise page
+    "kmeans_at_scale",
+    "kmeans_at_scale_exercises",
     "spectral",
     "vector_quantization",
 }
