@@ -232,21 +232,7 @@ def offenders(path):
     return found
 
 
-# Pages not yet brought in line (issue #19): expected to fail, strictly, so that
-# a page that passes must leave this set. Empty it; never add to it.
-PENDING = set()
-
-
-@pytest.mark.parametrize(
-    "page",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="issue #19"))
-        if p.stem in PENDING
-        else p
-        for p in PAGES
-    ],
-    ids=lambda p: p.stem,
-)
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
 def test_no_hand_typed_numbers_in_prose(page):
     found = offenders(page)
     report = "\n".join(f"  {number!r} in: {sentence}" for number, sentence in found)
