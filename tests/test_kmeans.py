@@ -487,3 +487,59 @@ def test_cluster_sums_round_the_same_whatever_the_thread_count(monkeypatch):
     sums = _cluster_sums(X, labels, 9)
     monkeypatch.setattr(_chunks, "workers", lambda: 1)
     np.testing.assert_array_equal(sums, _cluster_sums(X, labels, 9))
+
+
+# ------------------------------------------- k-medians: the compiled L1 loops
+
+
+def _l1_data():
+    rng = np.random.default_rng(4)
+    # Integer pixels (many exact ties in L1) and real values in 7 dimensions.
+    return [
+        rng.integers(0, 8, size=(3000, 3)).astype(float),
+        rng.normal(size=(2000, 7)) * 100,
+    ]
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_l1_loop_gives_the_cdist_labels_and_distances_to_the_bit(monkeypatch, which):
+    from scipy.spatial.distance import cdist
+
+    X = _l1_data()[which]
+    C = X[np.random.default_rng(which).choice(len(X), 12, replace=False)]
+    C[5] = C[2]  # a duplicate centroid: every tie must go to index 2
+    labels, dist = lib.assign(X, C, "manhattan", return_distances=True)
+    D = cdist(X, C, "cityblock")
+    np.testing.assert_array_equal(labels, np.argmin(D, axis=1))
+    np.testing.assert_array_equal(dist, D.min(axis=1))
+    assert 5 not in labels and 2 in labels
+    _without_loop(monkeypatch)  # the fallback: SciPy's cdist blocks
+    fallback = lib.assign(X, C, "manhattan", return_distances=True)
+    np.testing.assert_array_equal(labels, fallback[0])
+    np.testing.assert_array_equal(dist, fallback[1])
+
+
+def test_compiled_medians_equal_np_median_per_cluster(monkeypatch):
+    from lib.lloyd import update_centroids
+
+    for X in _l1_data():
+        labels = np.random.default_rng(1).integers(0, 9, len(X))
+        labels[labels == 4] = 3  # cluster 4 is empty: NaN, as before
+        fast = update_centroids(X, labels, 9, "manhattan")
+        _without_loop(monkeypatch)
+        slow = update_centroids(X, labels, 9, "manhattan")
+        monkeypatch.undo()
+        np.testing.assert_array_equal(fast, slow)  # NaN where slow has NaN
+        assert np.isnan(fast[4]).all() and np.isfinite(np.delete(fast, 4, 0)).all()
+
+
+def test_kmedians_runs_are_identical_with_and_without_numba(monkeypatch):
+    runs = []
+    for _ in range(2):
+        for X in _l1_data():
+            runs.append(lib.kmeans(X, 10, metric="manhattan", seed=3, tol=0))
+        _without_loop(monkeypatch)
+    for fast, slow in zip(runs[:2], runs[2:]):
+        np.testing.assert_array_equal(fast.labels, slow.labels)
+        np.testing.assert_array_equal(fast.centroids, slow.centroids)
+        assert fast.n_iter == slow.n_iter and fast.inertia == slow.inertia
