@@ -357,25 +357,53 @@ def test_point_costs_total_is_their_sum(metric, rows):
     )
 
 
+@pytest.fixture(scope="module")
+def ten_million_pixels():
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, size=(10_000_000, 3)).astype(np.float64)
+    return X, X[rng.choice(len(X), 256, replace=False)]
+
+
 @pytest.mark.slow
-def test_ten_million_pixels_k256_in_bounded_memory():
-    # The laptop case: 10 million RGB pixels, k = 256. The full
-    # distance matrix would be 10e6 * 256 * 8 bytes = 20 GB; the chunked loop
-    # needs X as float64 (240 MB) and a few per-point vectors, no (n, k) block.
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "k-medians", "mini-batch"])
+def test_ten_million_pixels_k256_in_bounded_memory(ten_million_pixels, algorithm):
+    # The laptop case: 10 million RGB pixels, k = 256. The (n, k)
+    # distance matrix, or Elkan's (n, k) bounds, would be 2,048 bytes a row
+    # (20 GB); every algorithm needs a few n-long vectors (labels, costs,
+    # norms, Hamerly's two bounds: 8 bytes a row each) and blocks of at most
+    # the 64 MiB working memory. X is float64 already, so it is not copied.
     import tracemalloc
 
-    rng = np.random.default_rng(0)
-    n, k = 10_000_000, 256
-    X = rng.integers(0, 256, size=(n, 3), dtype=np.uint8)
+    X, C0 = ten_million_pixels
+    n, k = X.shape[0], len(C0)
     tracemalloc.start()
     try:
-        res = lib.kmeans(X, k, init="sample", max_iter=2, seed=0)
+        if algorithm == "mini-batch":
+            res = lib.minibatch_kmeans(X, k, init=C0, max_iter=2, seed=0)
+        else:
+            metric = "manhattan" if algorithm == "k-medians" else "sqeuclidean"
+            how = "lloyd" if algorithm == "k-medians" else algorithm
+            res = lib.kmeans(X, k, init=C0, metric=metric, algorithm=how, max_iter=1)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert res.centroids.shape == (k, 3) and np.isfinite(res.centroids).all()
     assert res.labels.shape == (n,) and res.labels.min() >= 0 and res.labels.max() < k
-    assert peak < 1.5e9, f"peak traced memory {peak / 1e9:.2f} GB"
+    # Measured: 45 bytes a row for Lloyd, 72 for Hamerly.
+    assert peak < 100 * n, f"peak traced memory {peak / n:.0f} bytes a row"
+
+
+def test_elkan_beyond_the_working_memory_says_the_size_and_the_fix():
+    from lib.bounds import check_algorithm
+
+    # 10 million pixels at k = 256: Elkan's bounds are 19,531 MiB. The check
+    # comes before any work, so no data of that size is needed to see it.
+    with pytest.raises(ValueError) as err:
+        check_algorithm("elkan", "sqeuclidean", 10_000_000, 256, 3, 64)
+    message = str(err.value)
+    assert "algorithm='elkan'" in message and "19,531 MiB" in message
+    assert "working_memory=64" in message and "algorithm='hamerly'" in message
+    assert check_algorithm("auto", "sqeuclidean", 10_000_000, 256, 3, 64) == "hamerly"
 
 
 # ------------------------------------------------- the compiled loop for few features
