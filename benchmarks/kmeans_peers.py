@@ -42,6 +42,11 @@ Timings on a shared 2-core machine are noisy: only ratios measured side by
 side in one run mean anything, and even they move from run to run.
 
     .venv/bin/python benchmarks/kmeans_peers.py [--quick] [--workloads pixels mnist]
+        [--tables 2] [--skip "lib elkan"]
+
+``--tables`` runs only some of the two tables; ``--skip`` leaves contenders out
+(their columns show ``-``): lib's NumPy Elkan takes minutes a call to
+convergence on the unit vectors.
 """
 
 from __future__ import annotations
@@ -379,6 +384,21 @@ def main():
         default=list(WORKLOADS),
         help="which workloads to run (default: all)",
     )
+    parser.add_argument(
+        "--tables",
+        nargs="+",
+        type=int,
+        choices=[1, 2],
+        default=[1, 2],
+        help="1: fixed iterations, 2: to convergence (default: both)",
+    )
+    parser.add_argument(
+        "--skip",
+        nargs="+",
+        choices=CONTENDERS,
+        default=[],
+        help="contenders to leave out, e.g. 'lib elkan'",
+    )
     args = parser.parse_args()
     repeats = 1 if args.quick else REPEATS
 
@@ -394,6 +414,8 @@ def main():
     sklearnex_logger.setLevel(logging.INFO)
     sklearnex_logger.propagate = False
     fits = make_contenders(modules, log)
+    for name in args.skip:
+        fits.pop(name, None)
     print_threads(modules)
 
     workloads = []
@@ -406,10 +428,13 @@ def main():
         f"best of {repeats} whole calls; {'quick run, ' if args.quick else ''}"
         "'*': lib elkan with a larger working_memory\n"
     )
-    for fixed, title in [
-        (True, "Table 1: fixed iterations (tol=0), same k-means++ start"),
-        (False, "Table 2: to convergence, default tolerances, same k-means++ start"),
-    ]:
+    tables = {
+        1: (True, "Table 1: fixed iterations (tol=0), same k-means++ start"),
+        2: (False, "Table 2: to convergence, default tolerances, same k-means++ start"),
+    }
+    if args.skip:
+        print(f"left out: {', '.join(args.skip)}\n")
+    for fixed, title in (tables[t] for t in sorted(set(args.tables))):
         rows = [measure(w, fits, fixed, repeats) for w in workloads]
         print_table(title, rows, fixed)
 

@@ -16,8 +16,13 @@ MAX_ABS = 1e150
 MIN_SCALE = 1e-150
 
 
-def check_array(X, name="X", *, min_samples=1):
-    """Return `X` as a finite 2-D float64 array, or raise a clear error."""
+def check_array(X, name="X", *, min_samples=1, keep_float32=False):
+    """Return `X` as a finite 2-D float64 array, or raise a clear error.
+
+    With `keep_float32`, a float32 `X` comes back as float32, not copied when
+    it is C-contiguous (for the streaming algorithms, which convert one batch
+    at a time). The checks build no temporary the size of `X`.
+    """
     if isinstance(X, (str, bytes)) or X is None:
         raise TypeError(
             f"{name} must be a 2-D array of numbers, got {type(X).__name__}; "
@@ -51,9 +56,12 @@ def check_array(X, name="X", *, min_samples=1):
             f"{name} is empty (shape {arr.shape}); pass at least {min_samples} "
             f"sample(s) with at least one feature"
         )
-    # float64 whatever the input: uint8 pixels must not overflow in x.x or x - c.
-    arr = np.ascontiguousarray(arr, dtype=np.float64)
-    if not np.isfinite(arr).all():
+    # float64 whatever the input (float32 only if asked): uint8 pixels must not
+    # overflow in x.x or x - c.
+    keep = keep_float32 and arr.dtype == np.float32
+    arr = np.ascontiguousarray(arr, dtype=np.float32 if keep else np.float64)
+    # min and max propagate NaN and see infinities, without an (n, d) mask.
+    if not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise ValueError(
             f"{name} contains NaN or infinity (first at row {bad[0]}, column "
@@ -73,7 +81,7 @@ def check_range(arr, name="X", *, data=True):
     """
     if arr.size == 0:
         return
-    scale = float(np.abs(arr).max())
+    scale = max(abs(float(arr.min())), abs(float(arr.max())))
     if scale > MAX_ABS:
         raise ValueError(
             f"{name} has values up to {scale:.3g}, whose squares overflow float64; "

@@ -171,9 +171,11 @@ def nearest_centroid(X, C, metric, rows, xx=None, second=None):
     can push it slightly below; without `xx` it is recomputed exactly from
     ``x - c`` while the chunk is still in cache. With few features the
     compiled loop of :mod:`lib.loops` does all of this per row, and its
-    distances are always exact. `rows` is the chunk length, from
-    :func:`chunk_rows`. No checks: :func:`assign` is the checked entry point,
-    this is the one Lloyd's loops call. If `second` (an n-long array) is
+    distances are always exact; for ``"manhattan"`` its L1 loop gives the
+    labels and distances of SciPy's ``cdist`` blocks (the fallback) to the
+    bit. `rows` is the chunk length, from :func:`chunk_rows`. No checks:
+    :func:`assign` is the checked entry point, this is the one Lloyd's loops
+    call. If `second` (an n-long array) is
     given, it receives each row's runner-up score, ``||c||^2 - 2 x.c`` of the
     second-nearest centroid (``inf`` for k = 1): add ``||x||^2`` for its squared
     distance (Hamerly's lower bound, :mod:`lib.bounds`).
@@ -189,21 +191,26 @@ def nearest_centroid(X, C, metric, rows, xx=None, second=None):
     labels = np.empty(n, dtype=np.intp)
     mind = np.empty(n, dtype=np.float64)
     cc = sq_norms(C) if metric == "sqeuclidean" else None
-    loop = (
-        compiled_loop("nearest_few_features")
-        if metric == "sqeuclidean" and d <= LOOP_MAX_FEATURES
-        else None
-    )
+    if metric == "manhattan":
+        loop = compiled_loop("nearest_l1")
+    elif d <= LOOP_MAX_FEATURES:
+        loop = compiled_loop("nearest_few_features")
+    else:
+        loop = None
     W = (
         packed_centroids(C, cc)
         if metric == "sqeuclidean" and (d < k or loop is not None)
         else None
     )
+    CT = np.ascontiguousarray(C.T) if metric == "manhattan" else None
     flat = np.arange(rows) * k  # where row i's entries start in a raveled block
     no_second = np.empty(0)
 
     def work(sl):
         Xc = X[sl]
+        if loop is not None and metric == "manhattan":  # no cdist block
+            loop(Xc, CT, labels[sl], mind[sl])
+            return
         if loop is not None:  # few features: no score block at all
             loop(
                 Xc,

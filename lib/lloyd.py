@@ -92,6 +92,9 @@ def update_centroids(X, labels, k, metric="sqeuclidean"):
            [10., 10.]])
     """
     if metric == "manhattan":
+        medians = compiled_loop("cluster_medians")
+        if medians is not None:  # the same medians, without a loop over clusters
+            return medians(X, labels, k)
         order = np.argsort(labels, kind="stable")
         bounds = np.searchsorted(labels[order], np.arange(k + 1))
         C = np.empty((k, X.shape[1]))
@@ -342,9 +345,13 @@ def kmeans(
         How each assignment is computed; all give the same labels and
         centroids from the same start. ``"lloyd"`` computes every distance;
         ``"hamerly"`` and ``"elkan"`` skip those that the triangle inequality
-        settles (:mod:`lib.bounds`), which pays once few points move. Elkan
-        keeps an (n, k) array of bounds and must fit in `working_memory`.
-        ``"auto"`` picks by the measured rule of :func:`lib.bounds.choose`.
+        settles (:mod:`lib.bounds`), which pays once few points move. Hamerly
+        keeps two bounds per point (memory of order n, like Lloyd's labels);
+        Elkan keeps an (n, k) array of bounds, which must fit in
+        `working_memory`: beyond it a ValueError gives the size and the fix
+        (a larger `working_memory`, or ``"hamerly"``) rather than a silent
+        switch. ``"auto"`` picks by the measured rule of
+        :func:`lib.bounds.choose`, which never picks Elkan, so it always fits.
         Only ``"sqeuclidean"`` has the accelerated variants.
     n_init : int, default=1
         Number of runs from different initializations; the run with the

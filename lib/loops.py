@@ -1,10 +1,13 @@
-"""Compiled loops for the two hot spots of Lloyd's algorithm.
+"""Compiled loops for the hot spots of Lloyd's algorithm and of k-medians.
 
 With d = 3 (pixels) the assignment's matrix product is cheap; what costs is
 writing the (rows, k) score block to memory and reading it back for the argmin.
 :func:`nearest_few_features` computes the same scores ``||c||^2 - 2 x.c`` one
 row at a time into a k-long buffer that never leaves the cache.
 :func:`cluster_sums` adds every point to its cluster's sum in one pass over X.
+For k-medians, :func:`nearest_l1` finds each row's nearest centroid in L1
+without SciPy's (rows, k) ``cdist`` block, and :func:`cluster_medians` takes
+every cluster's median without a Python loop over the clusters.
 numba compiles them on first use and caches the machine code beside this file,
 so later processes load it in a fraction of a second; without numba,
 ``lib.distances`` and ``lib.kmeans`` fall back to NumPy and SciPy.
@@ -110,3 +113,67 @@ def own_costs(X, C, labels, costs):
             diff = X[i, t] - C[j, t]
             e += diff * diff
         costs[i] = e
+
+
+@numba.njit(nogil=True, cache=True)
+def nearest_l1(X, CT, labels, dist):
+    """k-medians' assignment: each row's nearest centroid in L1, and that distance.
+
+    ``CT`` is the centroids transposed, shape (d, k), C-contiguous, so that
+    the inner loop runs over the centroids and the compiler uses SIMD. Each
+    sum ``|x_1 - c_1| + |x_2 - c_2| + ...`` is still added in feature order,
+    as SciPy's ``cdist(..., "cityblock")`` adds it, so the distances, and the
+    labels, are those of the ``cdist`` blocks to the bit; ties go to the
+    lowest index, as with ``np.argmin``. One row at a time into a k-long
+    buffer, no (rows, k) block; the GIL is released, so chunks run on threads.
+    """
+    d, k = CT.shape
+    s = np.empty(k)
+    for i in range(X.shape[0]):
+        x = X[i, 0]
+        for j in range(k):
+            s[j] = abs(x - CT[0, j])
+        for t in range(1, d):
+            x = X[i, t]
+            for j in range(k):
+                s[j] += abs(x - CT[t, j])
+        best, low = 0, s[0]
+        for j in range(1, k):
+            if s[j] < low:
+                best, low = j, s[j]
+        labels[i] = best
+        dist[i] = low
+
+
+@numba.njit(nogil=True, cache=True)
+def cluster_medians(X, labels, k):
+    """k-medians' update: the (k, d) coordinate-wise median of each cluster.
+
+    A counting sort groups the rows by label in one pass; each cluster's
+    column is then copied and its median taken (the mean of the two middle
+    values for an even count, as ``np.median``). An empty cluster gets NaN.
+    """
+    n, d = X.shape
+    counts = np.zeros(k + 1, dtype=np.intp)
+    for i in range(n):
+        j = labels[i]
+        if j < 0 or j >= k:  # numba does not check bounds: never write outside
+            raise ValueError("a label is outside 0..k-1")
+        counts[j + 1] += 1
+    starts = np.cumsum(counts)
+    fill = starts[:k].copy()
+    order = np.empty(n, dtype=np.intp)
+    for i in range(n):
+        order[fill[labels[i]]] = i
+        fill[labels[i]] += 1
+    out = np.full((k, d), np.nan)
+    for j in range(k):
+        members = order[starts[j] : starts[j + 1]]
+        if len(members) == 0:
+            continue
+        col = np.empty(len(members))
+        for t in range(d):
+            for m in range(len(members)):
+                col[m] = X[members[m], t]
+            out[j, t] = np.median(col)
+    return out

@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ._chunks import check_working_memory
+from ._chunks import check_working_memory, chunks
 from ._validation import check_array, check_float, check_int, check_random_state
 from .distances import chunk_rows, nearest_centroid, point_costs, sq_norms
 from .init import check_distinct, check_init, count_distinct, start_centroids
-from .lloyd import History, KMeansResult, tolerance
+from .lloyd import History, KMeansResult
 
 
 def minibatch_step(Xb, C, counts, xxb):
@@ -69,6 +69,48 @@ def minibatch_step(Xb, C, counts, xxb):
     return labels, cost
 
 
+def relocate_small(C, counts, Xb, ratio, rng):
+    """Move the centroids that won too few points onto points of the batch.
+
+    A centroid whose count is below ``ratio`` times the largest count (one
+    that won no point at all, above all) is moved onto a point of the batch
+    `Xb`, drawn uniformly without replacement, at most half the batch, the
+    lowest counts first. Its count becomes the smallest count of the
+    centroids that stay, so that its next step neither jumps to one batch's
+    mean nor freezes it. `C` and `counts` are updated in place; returns the
+    indices of the moved centroids. No checks (internal API).
+
+    Examples
+    --------
+    >>> C, counts = np.array([[0.0], [50.0], [99.0]]), np.array([40.0, 0.0, 9.0])
+    >>> Xb = np.array([[1.0], [2.0], [3.0], [4.0]])
+    >>> relocate_small(C, counts, Xb, 0.01, np.random.default_rng(0)).tolist()
+    [1]
+    >>> float(C[1, 0]) in Xb[:, 0], counts.tolist()
+    (True, [40.0, 9.0, 9.0])
+    """
+    small = np.flatnonzero(counts < ratio * counts.max())
+    if len(small) > len(Xb) // 2:
+        small = small[np.argsort(counts[small], kind="stable")[: len(Xb) // 2]]
+    if len(small):
+        C[small] = Xb[rng.choice(len(Xb), len(small), replace=False)]
+        stay = np.ones(len(counts), dtype=bool)
+        stay[small] = False
+        counts[small] = counts[stay].min()
+    return small
+
+
+def _mean_variance(X, rows):
+    """The mean per-feature variance of X in float64, two passes of `rows` rows.
+
+    Never a temporary the size of X, whatever X's dtype.
+    """
+    parts = chunks(X.shape[0], rows)
+    mean = sum(X[sl].sum(axis=0, dtype=np.float64) for sl in parts) / X.shape[0]
+    sq = sum(float(np.sum((X[sl] - mean) ** 2)) for sl in parts)
+    return sq / X.size
+
+
 def minibatch_kmeans(
     X,
     k,
@@ -80,6 +122,7 @@ def minibatch_kmeans(
     init_size=None,
     tol=0.0,
     max_no_improvement=10,
+    reassignment_ratio=0.01,
     full_history=False,
     callback=None,
     seed=None,
@@ -98,6 +141,10 @@ def minibatch_kmeans(
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        float64, or float32 which is used as it is, never copied whole: each
+        batch is converted to float64 on its own, so the arithmetic, and the
+        result, are those of ``X.astype(float)``. Other dtypes are converted
+        to float64 once.
     k : int
         Number of clusters, ``1 <= k <=`` the number of distinct points.
     batch_size : int, default=1024
@@ -121,6 +168,15 @@ def minibatch_kmeans(
         Stop when the smoothed batch objective (an exponentially weighted
         average of the per-point batch cost) has not improved for this many
         steps; None disables this rule.
+    reassignment_ratio : float, default=0.01
+        Relocation of dead centroids, scikit-learn's rule: each time ``10 * k``
+        points have been drawn since the last check, and after every step
+        while some centroid has never won a point, every centroid whose count
+        is below ``reassignment_ratio`` times the largest count moves onto a
+        point of the current batch drawn at random (see
+        :func:`relocate_small`). 0 turns it off (Sculley's algorithm, where a
+        centroid that never wins keeps its initial position); larger values,
+        up to 1, relocate more and settle later.
     full_history : bool, default=False
         If True, ``history.inertia[t]`` is the exact objective on all of X
         after step `t` (one full assignment per step: for teaching on small
@@ -144,9 +200,10 @@ def minibatch_kmeans(
 
     Notes
     -----
-    Only the squared Euclidean objective is supported. A centroid that never
-    wins a batch point keeps its initial position (Sculley's algorithm has no
-    relocation rule); k-means++ on the init subsample makes this rare.
+    Only the squared Euclidean objective is supported. Memory: besides X and
+    the n-long labels returned, a batch, the init subsample (copied to
+    float64: all of X when ``init_size = n_samples``) and one distance block
+    of at most `working_memory` MiB.
 
     References
     ----------
@@ -163,7 +220,7 @@ def minibatch_kmeans(
     >>> len(res.history.centroids) == res.n_iter + 1
     True
     """
-    X = check_array(X)
+    X = check_array(X, keep_float32=True)
     n, d = X.shape
     k = check_int(k, "k", high=n, high_reason=f"the number of samples ({n})")
     batch_size = min(check_int(batch_size, "batch_size"), n)
@@ -172,6 +229,12 @@ def minibatch_kmeans(
     tol = check_float(tol, "tol")
     if max_no_improvement is not None:
         max_no_improvement = check_int(max_no_improvement, "max_no_improvement")
+    ratio = check_float(reassignment_ratio, "reassignment_ratio")
+    if ratio > 1:
+        raise ValueError(
+            f"reassignment_ratio={ratio} is larger than 1, which would move every "
+            f"centroid but the largest; choose 0 <= reassignment_ratio <= 1"
+        )
     if init_size is None:
         init_size = min(n, max(3 * batch_size, 3 * k))
     else:
@@ -197,6 +260,7 @@ def minibatch_kmeans(
     Xi = X[rng.choice(n, init_size, replace=False)] if init_size < n else X
     if count_distinct(Xi, at_least=k) < k:
         Xi = X
+    Xi = np.asarray(Xi, dtype=np.float64)
     best_C, best_cost = None, np.inf
     for _ in range(n_init):
         C = start_centroids(Xi, k, init, rng)
@@ -206,24 +270,31 @@ def minibatch_kmeans(
     C = best_C.copy()
 
     rows = chunk_rows(k, d, "sqeuclidean", working_memory)
-    xx = sq_norms(X)
 
     def full_inertia(C):
-        labels, _ = nearest_centroid(X, C, "sqeuclidean", rows, xx)
-        return point_costs(X, C, labels, "sqeuclidean", total=True)
+        labels, _ = nearest_centroid(X, C, "sqeuclidean", rows)
+        return point_costs(X, C, labels, "sqeuclidean", rows, total=True)
 
     hist = History()
     hist.centroids.append(C.copy())
     hist.inertia.append(full_inertia(C) if full_history else n * best_cost / len(Xi))
     counts = np.zeros(k)
-    tol_abs = tolerance(X, tol)
+    tol_abs = tol * _mean_variance(X, rows) if tol > 0 else 0.0
+    seen = 0  # points drawn since the last relocation check
     ewa, ewa_best, no_improve = None, np.inf, 0
     alpha = min(1.0, 2.0 * batch_size / (n + 1))  # scikit-learn's smoothing weight
     converged, n_iter = False, 0
     for n_iter in range(1, max_iter + 1):
         idx = rng.integers(0, n, batch_size)
         C_old = C.copy()
-        _, cost = minibatch_step(X[idx], C, counts, xx[idx])
+        Xb = np.asarray(X[idx], dtype=np.float64)  # one batch, never all of X
+        _, cost = minibatch_step(Xb, C, counts, sq_norms(Xb))
+        seen += batch_size
+        if ratio > 0 and (seen >= 10 * k or not counts.all()):
+            # scikit-learn's schedule: every 10 k points, or at once while a
+            # centroid has never won a point.
+            relocate_small(C, counts, Xb, ratio, rng)
+            seen = 0
         batch_mean = float(cost.mean())
         hist.centroids.append(C.copy())
         hist.inertia.append(full_inertia(C) if full_history else n * batch_mean)
@@ -240,6 +311,6 @@ def minibatch_kmeans(
         if max_no_improvement is not None and no_improve >= max_no_improvement:
             converged = True
             break
-    labels, _ = nearest_centroid(X, C, "sqeuclidean", rows, xx)
-    inertia = point_costs(X, C, labels, "sqeuclidean", total=True)
+    labels, _ = nearest_centroid(X, C, "sqeuclidean", rows)
+    inertia = point_costs(X, C, labels, "sqeuclidean", rows, total=True)
     return KMeansResult(C, labels, inertia, n_iter, converged, hist)

@@ -357,25 +357,53 @@ def test_point_costs_total_is_their_sum(metric, rows):
     )
 
 
+@pytest.fixture(scope="module")
+def ten_million_pixels():
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, size=(10_000_000, 3)).astype(np.float64)
+    return X, X[rng.choice(len(X), 256, replace=False)]
+
+
 @pytest.mark.slow
-def test_ten_million_pixels_k256_in_bounded_memory():
-    # The laptop case: 10 million RGB pixels, k = 256. The full
-    # distance matrix would be 10e6 * 256 * 8 bytes = 20 GB; the chunked loop
-    # needs X as float64 (240 MB) and a few per-point vectors, no (n, k) block.
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "k-medians", "mini-batch"])
+def test_ten_million_pixels_k256_in_bounded_memory(ten_million_pixels, algorithm):
+    # The laptop case: 10 million RGB pixels, k = 256. The (n, k)
+    # distance matrix, or Elkan's (n, k) bounds, would be 2,048 bytes a row
+    # (20 GB); every algorithm needs a few n-long vectors (labels, costs,
+    # norms, Hamerly's two bounds: 8 bytes a row each) and blocks of at most
+    # the 64 MiB working memory. X is float64 already, so it is not copied.
     import tracemalloc
 
-    rng = np.random.default_rng(0)
-    n, k = 10_000_000, 256
-    X = rng.integers(0, 256, size=(n, 3), dtype=np.uint8)
+    X, C0 = ten_million_pixels
+    n, k = X.shape[0], len(C0)
     tracemalloc.start()
     try:
-        res = lib.kmeans(X, k, init="sample", max_iter=2, seed=0)
+        if algorithm == "mini-batch":
+            res = lib.minibatch_kmeans(X, k, init=C0, max_iter=2, seed=0)
+        else:
+            metric = "manhattan" if algorithm == "k-medians" else "sqeuclidean"
+            how = "lloyd" if algorithm == "k-medians" else algorithm
+            res = lib.kmeans(X, k, init=C0, metric=metric, algorithm=how, max_iter=1)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert res.centroids.shape == (k, 3) and np.isfinite(res.centroids).all()
     assert res.labels.shape == (n,) and res.labels.min() >= 0 and res.labels.max() < k
-    assert peak < 1.5e9, f"peak traced memory {peak / 1e9:.2f} GB"
+    # Measured: 45 bytes a row for Lloyd, 72 for Hamerly.
+    assert peak < 100 * n, f"peak traced memory {peak / n:.0f} bytes a row"
+
+
+def test_elkan_beyond_the_working_memory_says_the_size_and_the_fix():
+    from lib.bounds import check_algorithm
+
+    # 10 million pixels at k = 256: Elkan's bounds are 19,531 MiB. The check
+    # comes before any work, so no data of that size is needed to see it.
+    with pytest.raises(ValueError) as err:
+        check_algorithm("elkan", "sqeuclidean", 10_000_000, 256, 3, 64)
+    message = str(err.value)
+    assert "algorithm='elkan'" in message and "19,531 MiB" in message
+    assert "working_memory=64" in message and "algorithm='hamerly'" in message
+    assert check_algorithm("auto", "sqeuclidean", 10_000_000, 256, 3, 64) == "hamerly"
 
 
 # ------------------------------------------------- the compiled loop for few features
@@ -487,3 +515,59 @@ def test_cluster_sums_round_the_same_whatever_the_thread_count(monkeypatch):
     sums = _cluster_sums(X, labels, 9)
     monkeypatch.setattr(_chunks, "workers", lambda: 1)
     np.testing.assert_array_equal(sums, _cluster_sums(X, labels, 9))
+
+
+# ------------------------------------------- k-medians: the compiled L1 loops
+
+
+def _l1_data():
+    rng = np.random.default_rng(4)
+    # Integer pixels (many exact ties in L1) and real values in 7 dimensions.
+    return [
+        rng.integers(0, 8, size=(3000, 3)).astype(float),
+        rng.normal(size=(2000, 7)) * 100,
+    ]
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_l1_loop_gives_the_cdist_labels_and_distances_to_the_bit(monkeypatch, which):
+    from scipy.spatial.distance import cdist
+
+    X = _l1_data()[which]
+    C = X[np.random.default_rng(which).choice(len(X), 12, replace=False)]
+    C[5] = C[2]  # a duplicate centroid: every tie must go to index 2
+    labels, dist = lib.assign(X, C, "manhattan", return_distances=True)
+    D = cdist(X, C, "cityblock")
+    np.testing.assert_array_equal(labels, np.argmin(D, axis=1))
+    np.testing.assert_array_equal(dist, D.min(axis=1))
+    assert 5 not in labels and 2 in labels
+    _without_loop(monkeypatch)  # the fallback: SciPy's cdist blocks
+    fallback = lib.assign(X, C, "manhattan", return_distances=True)
+    np.testing.assert_array_equal(labels, fallback[0])
+    np.testing.assert_array_equal(dist, fallback[1])
+
+
+def test_compiled_medians_equal_np_median_per_cluster(monkeypatch):
+    from lib.lloyd import update_centroids
+
+    for X in _l1_data():
+        labels = np.random.default_rng(1).integers(0, 9, len(X))
+        labels[labels == 4] = 3  # cluster 4 is empty: NaN, as before
+        fast = update_centroids(X, labels, 9, "manhattan")
+        _without_loop(monkeypatch)
+        slow = update_centroids(X, labels, 9, "manhattan")
+        monkeypatch.undo()
+        np.testing.assert_array_equal(fast, slow)  # NaN where slow has NaN
+        assert np.isnan(fast[4]).all() and np.isfinite(np.delete(fast, 4, 0)).all()
+
+
+def test_kmedians_runs_are_identical_with_and_without_numba(monkeypatch):
+    runs = []
+    for _ in range(2):
+        for X in _l1_data():
+            runs.append(lib.kmeans(X, 10, metric="manhattan", seed=3, tol=0))
+        _without_loop(monkeypatch)
+    for fast, slow in zip(runs[:2], runs[2:]):
+        np.testing.assert_array_equal(fast.labels, slow.labels)
+        np.testing.assert_array_equal(fast.centroids, slow.centroids)
+        assert fast.n_iter == slow.n_iter and fast.inertia == slow.inertia

@@ -188,3 +188,89 @@ def test_rejects_bad_X():
         minibatch_kmeans(np.array([[0.0], [np.nan]]), 1)
     with pytest.raises(ValueError, match="2-D"):
         minibatch_kmeans(np.zeros(5), 1)
+
+
+def test_float32_is_used_without_copying_X():
+    import tracemalloc
+
+    from lib._validation import check_array
+
+    X = np.random.default_rng(0).standard_normal((400_000, 64), dtype=np.float32)
+    assert check_array(X, keep_float32=True) is X
+    kw = dict(batch_size=1024, max_iter=5, max_no_improvement=None, seed=0)
+    minibatch_kmeans(X[:5000], 8, **kw)  # compile the float32 loops first
+
+    def peak(data):
+        tracemalloc.start()
+        res = minibatch_kmeans(data, 8, **kw)
+        _, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return res, top
+
+    half, half_peak = peak(X[:200_000])
+    res, full_peak = peak(X)
+    # A float64 copy would be twice X. What grows with n is the n-long labels
+    # and distances (16 bytes a row against X's 256); the rest is a batch and
+    # the distance blocks, bounded by working_memory.
+    assert full_peak < 0.5 * X.nbytes, full_peak / X.nbytes
+    assert full_peak - half_peak < 0.15 * X.nbytes / 2, full_peak - half_peak
+    # Each batch is converted on its own: the arithmetic is float64's.
+    ref = minibatch_kmeans(X.astype(np.float64), 8, **kw)
+    np.testing.assert_array_equal(res.centroids, ref.centroids)
+    np.testing.assert_array_equal(res.labels, ref.labels)
+    assert res.inertia == ref.inertia
+
+
+def _dead_centroid_run(**kw):
+    # Two blobs and a third centroid far from both: it never wins a point.
+    X, _ = _blobs(n=2000, k=2, seed=1)
+    C0 = np.vstack([X[:2], [[1000.0, 1000.0]]])
+    return X, minibatch_kmeans(
+        X, 3, init=C0, batch_size=64, max_iter=30, max_no_improvement=None, **kw
+    )
+
+
+def test_a_centroid_that_wins_no_point_is_relocated():
+    X, res = _dead_centroid_run(seed=0)
+    # Moved onto a data point after the first step, it then wins points.
+    assert not np.array_equal(res.history.centroids[1][2], [1000.0, 1000.0])
+    assert (res.centroids >= X.min(0)).all() and (res.centroids <= X.max(0)).all()
+    assert np.bincount(res.labels, minlength=3).min() > 0
+    _, again = _dead_centroid_run(seed=0)
+    np.testing.assert_array_equal(res.centroids, again.centroids)
+
+
+def test_reassignment_ratio_zero_is_sculleys_algorithm():
+    X, off = _dead_centroid_run(seed=0, reassignment_ratio=0.0)
+    np.testing.assert_array_equal(off.centroids[2], [1000.0, 1000.0])
+    assert np.bincount(off.labels, minlength=3)[2] == 0
+    _, on = _dead_centroid_run(seed=0)
+    assert on.inertia < off.inertia
+
+
+def test_relocation_moves_small_counts_at_most_half_the_batch():
+    from lib.minibatch import relocate_small
+
+    C = np.arange(10.0).reshape(5, 2)
+    counts = np.array([100.0, 0.0, 0.5, 0.2, 50.0])
+    Xb = np.full((4, 2), -7.0)
+    moved = relocate_small(C, counts, Xb, 0.01, np.random.default_rng(0))
+    # Three are below 1 % of 100, but a batch of 4 gives at most 2: the lowest.
+    assert sorted(moved.tolist()) == [1, 3]
+    np.testing.assert_array_equal(C[[1, 3]], -7.0)
+    kept = np.arange(10.0).reshape(5, 2)[[0, 2, 4]]
+    np.testing.assert_array_equal(C[[0, 2, 4]], kept)
+    np.testing.assert_array_equal(counts, [100.0, 0.5, 0.5, 0.5, 50.0])
+
+
+@pytest.mark.parametrize(
+    "ratio, exc, pattern",
+    [
+        (-0.1, ValueError, "reassignment_ratio=-0.1"),
+        (1.5, ValueError, "reassignment_ratio=1.5 is larger than 1"),
+        ("0.01", TypeError, "reassignment_ratio must be a real number"),
+    ],
+)
+def test_reassignment_ratio_is_checked(ratio, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        minibatch_kmeans(X4, 2, reassignment_ratio=ratio)
