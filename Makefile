@@ -91,11 +91,12 @@ test-fast: lint
 test: lint chromium
 	@# Two workers, one notebook each, one thread per worker: OpenBLAS threads
 	@# that compete for 2 cores slow small products tenfold. The deep-clustering
-	@# chapter trains a network for minutes: it starts first (xdist would otherwise
-	@# start the files with the most tests first), and the other worker runs
-	@# everything else meanwhile.
+	@# chapter and its seed study train networks for minutes: they start first, one
+	@# on each worker (xdist would otherwise start the files with the most tests
+	@# first), and the workers then share everything else.
 	$(ONE_THREAD) $(NBCACHE) $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder \
-	  -p nbcache --nbval-lax --nb-first deep_clustering --doctest-modules \
+	  -p nbcache --nbval-lax --nb-first deep_clustering \
+	  --nb-first deep_clustering_seeds --doctest-modules \
 	  -m "not site and not lab" lib tests book \
 	  || { $(REPORTS); exit 1; }
 	$(ONE_THREAD) CFS_REQUIRE_CACHED=1 $(JB) build -W -n --keep-going . || { $(REPORTS); exit 1; }
