@@ -91,12 +91,13 @@ test-fast: lint
 test: lint chromium
 	@# Two workers, one notebook each, one thread per worker: OpenBLAS threads
 	@# that compete for 2 cores slow small products tenfold. The deep-clustering
-	@# chapter trains a network for minutes: it starts first (xdist would otherwise
-	@# start the files with the most tests first), and the other worker runs
-	@# everything else meanwhile. --durations prints the 25 slowest tests and
-	@# notebook cells, which is where the 15-minute budget (#15) is lost.
+	@# chapter and its seed study train networks for minutes: they start first, one
+	@# on each worker (xdist would otherwise start the files with the most tests
+	@# first), and the workers then share everything else. --durations prints the
+	@# 25 slowest tests and notebook cells, where the 15-minute budget (#15) is lost.
 	$(ONE_THREAD) $(NBCACHE) $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder \
-	  -p nbcache --nbval-lax --nb-first deep_clustering --doctest-modules --durations=25 \
+	  -p nbcache --nbval-lax --nb-first deep_clustering \
+	  --nb-first deep_clustering_seeds --doctest-modules --durations=25 \
 	  -m "not site and not lab" lib tests book \
 	  || { $(REPORTS); exit 1; }
 	$(ONE_THREAD) CFS_REQUIRE_CACHED=1 $(JB) build -W -n --keep-going . || { $(REPORTS); exit 1; }
