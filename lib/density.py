@@ -264,7 +264,8 @@ def modified_dbscan(X, eps, min_samples=5, n_clusters=10):
         )
     if found < n_clusters:
         warnings.warn(
-            f"DBSCAN found only {found} clusters, fewer than n_clusters="
+            f"DBSCAN found only {found} cluster{'s' * (found != 1)}, fewer than "
+            f"n_clusters="
             f"{n_clusters}; keeping all {found}. Decrease eps or increase "
             f"min_samples to split clusters",
             UserWarning,

@@ -170,6 +170,13 @@ def test_modified_warns_when_too_few_clusters():
     assert res.labels.min() == 0 and res.labels.max() == 1
 
 
+def test_modified_warning_says_one_cluster_in_the_singular():
+    X, _ = make_blobs(n_samples=100, centers=1, cluster_std=0.3, random_state=0)
+    with pytest.warns(UserWarning, match="found only 1 cluster, fewer than") as rec:
+        modified_dbscan(X, eps=0.5, min_samples=5, n_clusters=3)
+    assert "1 clusters" not in str(rec[0].message)
+
+
 # ---------------------------------------------------------------- bad input
 
 X4 = np.array([[0.0], [1.0], [2.0], [3.0]])
