@@ -10,6 +10,7 @@ names the package and the fix.
 from __future__ import annotations
 
 import importlib
+import sys
 import warnings
 from dataclasses import dataclass, field
 
@@ -520,10 +521,22 @@ def umap_embed(
         n_epochs=n_epochs,
         random_state=seed,
     )
-    with warnings.catch_warnings():
-        # umap-learn warns that a fixed random_state means one thread: we know.
-        warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
-        return reducer.fit_transform(X).astype(np.float64)
+    # Numba's OpenMP threads and PyTorch's can be the same libgomp: UMAP's
+    # nearest-neighbour search would leave PyTorch's thread count at one per
+    # core, and the next training would round differently (and fight the
+    # other processes on the machine for the cores). Restore it.
+    torch = sys.modules.get("torch")
+    threads = torch.get_num_threads() if torch is not None else None
+    try:
+        with warnings.catch_warnings():
+            # umap-learn warns that a fixed random_state means one thread: we know.
+            warnings.filterwarnings(
+                "ignore", message="n_jobs value", category=UserWarning
+            )
+            return reducer.fit_transform(X).astype(np.float64)
+    finally:
+        if threads is not None and torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
 
 
 @dataclass

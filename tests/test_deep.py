@@ -218,6 +218,22 @@ def test_umap_embed_is_seeded():
     assert short.shape == (80, 2) and not np.allclose(short, E1)
 
 
+def test_umap_embed_leaves_torch_threads_alone():
+    # Above 4,096 points UMAP searches neighbours with pynndescent, whose numba
+    # threads can share PyTorch's libgomp and used to leave PyTorch on one
+    # thread per core: the next training then rounded differently.
+    pytest.importorskip("umap")
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        X = np.random.default_rng(0).normal(size=(5000, 5))
+        deep.umap_embed(X, 2, n_neighbors=10, n_epochs=2, seed=0)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_pipeline_recovers_three_bars():
     pytest.importorskip("umap")
     from sklearn.metrics import adjusted_rand_score
