@@ -10,9 +10,9 @@ question's answer from another student.
 import json
 import os
 import re
-import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 import pytest
@@ -72,25 +72,6 @@ def _mutated(path, out, substitutions):
     return out
 
 
-def _grade(zip_path, notebook, folder):
-    folder.mkdir()
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("otter")), "run", "-a", str(zip_path)]
-        + ["-o", str(folder), str(notebook)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    results = folder / "results.json"
-    assert results.exists(), f"otter run crashed:\n{done.stdout}\n{done.stderr}"
-    tests = json.loads(results.read_text())["tests"]
-    return {
-        t["name"]: (t["score"], t["max_score"], t.get("output", ""))
-        for t in tests
-        if "max_score" in t and t["name"] != "Public Tests"
-    }
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     out = tmp_path_factory.mktemp("assignments")
@@ -123,20 +104,19 @@ def graded(tmp_path_factory):
                 other + subs + (copied_answer if i == 0 else []),
             )
         jobs[name, "untouched"] = dest / "student" / f"{name}.ipynb"
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = dict(
-            zip(
-                jobs,
-                pool.map(
-                    lambda key: _grade(
-                        assignments.autograder_zip(built[key[0]]),
-                        jobs[key],
-                        out / f"{key[0]}-{key[1]}-results",
-                    ),
-                    jobs,
-                ),
+    # Two grading processes, each importing otter once for all its submissions
+    # (otter changes the working folder while it grades: not one per thread).
+    with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
+        futures = {
+            key: pool.submit(
+                assignments.grade,
+                assignments.autograder_zip(built[key[0]]),
+                notebook,
+                out / f"{key[0]}-{key[1]}-results",
             )
-        )
+            for key, notebook in jobs.items()
+        }
+        results = {key: future.result(timeout=900) for key, future in futures.items()}
     return built, results
 
 
