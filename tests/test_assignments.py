@@ -11,7 +11,7 @@ import json
 import os
 import re
 import sys
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -106,17 +106,20 @@ def graded(tmp_path_factory):
         jobs[name, "untouched"] = dest / "student" / f"{name}.ipynb"
     # Two grading processes, each importing otter once for all its submissions
     # (otter changes the working folder while it grades: not one per thread).
-    with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
-        futures = {
-            key: pool.submit(
+    # Leaving the block terminates them, also when a grading hangs past 900 s.
+    with get_context("spawn").Pool(2) as pool:
+        pending = {
+            key: pool.apply_async(
                 assignments.grade,
-                assignments.autograder_zip(built[key[0]]),
-                notebook,
-                out / f"{key[0]}-{key[1]}-results",
+                (
+                    assignments.autograder_zip(built[key[0]]),
+                    notebook,
+                    out / f"{key[0]}-{key[1]}-results",
+                ),
             )
             for key, notebook in jobs.items()
         }
-        results = {key: future.result(timeout=900) for key, future in futures.items()}
+        results = {key: job.get(timeout=900) for key, job in pending.items()}
     return built, results
 
 
