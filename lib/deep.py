@@ -467,6 +467,28 @@ def refresh_centroids(C, counts, z, k, torch):
     C[hit] += step * (sums[hit] / batch_counts[hit][:, None] - C[hit])
 
 
+def _cache_umap_compilation(umap):
+    """Let numba cache umap-learn's compiled functions on disk.
+
+    pynndescent asks numba to cache what it compiles; umap-learn does not, so
+    every new process spent about 15 s compiling before its first embedding
+    (each notebook kernel, each autograded submission). Caching is numba's own
+    mechanism (files beside the module, or under ``NUMBA_CACHE_DIR``, checked
+    against the source): the machine code, and so the embedding, is the same.
+    """
+    if getattr(umap, "_cfs_cached", False):
+        return
+    from numba.core.dispatcher import Dispatcher
+
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] != "umap" or module is None:
+            continue
+        for obj in list(vars(module).values()):
+            if isinstance(obj, Dispatcher) and obj.py_func.__module__ == name:
+                obj.enable_caching()
+    umap._cfs_cached = True
+
+
 def umap_embed(
     X, n_components=2, *, n_neighbors=15, min_dist=0.0, n_epochs=None, seed=None
 ):
@@ -499,6 +521,7 @@ def umap_embed(
     and projection for dimension reduction", arXiv:1802.03426, 2018.
     """
     umap = _require("umap")
+    _cache_umap_compilation(umap)
     from ._validation import check_array
 
     X = check_array(X)
