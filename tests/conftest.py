@@ -22,6 +22,16 @@ os.environ.setdefault("CFS_CACHE_DIR", tempfile.mkdtemp(prefix="cfs-test-cache-"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
+@pytest.fixture(autouse=True)
+def _no_shared_results(monkeypatch):
+    """Unit tests compute: ``make test`` shares results between notebooks only.
+
+    With ``CFS_MEMO_DIR`` (lib/_memo.py) a second seeded training would load the
+    first, and a test that trains twice to prove determinism would prove nothing.
+    """
+    monkeypatch.delenv("CFS_MEMO_DIR", raising=False)
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Headless Debian Chromium through Playwright (never `playwright install`).

@@ -386,3 +386,77 @@ def test_import_lib_does_not_import_torch():
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "False"]
+
+
+# ---------------------------------------------------------------- shared results
+
+
+def test_memo_computes_once_and_shares_between_calls(tmp_path, monkeypatch):
+    from lib import _memo
+
+    calls = []
+
+    def save(a, result, path):
+        with open(path, "wb") as file:
+            np.save(file, result)
+
+    @_memo.shared(
+        "square",
+        key=lambda a: None if a["seed"] is None else (a["x"], a["seed"]),
+        save=save,
+        load=lambda a, path: np.load(path),
+    )
+    def square(x, seed=None):
+        calls.append(seed)
+        return np.asarray(x) ** 2
+
+    x = np.arange(4.0)
+    square(x, seed=0)
+    assert calls == [0]  # CFS_MEMO_DIR unset: nothing stored
+    monkeypatch.setenv("CFS_MEMO_DIR", str(tmp_path / "memo"))
+    first = square(x, seed=0)
+    again = square(x.copy(), seed=0)
+    other = square(x + 1, seed=0)
+    square(x)  # no seed: not shared
+    square(x)
+    assert calls == [0, 0, 0, None, None]
+    np.testing.assert_array_equal(first, again)
+    np.testing.assert_array_equal(other, (x + 1) ** 2)
+    files = sorted(p.name for p in (tmp_path / "memo").iterdir())
+    assert sum(f.endswith(".lock") for f in files) == 2
+    assert not any(f.endswith(".partial") for f in files)
+
+
+def test_shared_training_and_umap_equal_computed_ones(tmp_path, monkeypatch):
+    pytest.importorskip("umap")
+    imgs, _ = _blobs(n_per=10)
+    options = dict(k=3, pretrain_epochs=2, joint_epochs=1, batch_size=8)
+
+    def train():
+        model = deep.conv_autoencoder(seed=0)
+        hist, C = deep.train_autoencoder(
+            model, imgs, **options, seed=0, device="cpu", progress=False
+        )
+        return hist, C, deep.encode(model, imgs, device="cpu")
+
+    computed = train()
+    monkeypatch.setenv("CFS_MEMO_DIR", str(tmp_path))
+    stored, loaded = train(), train()
+    assert len(list(tmp_path.glob("train-*[!k]"))) == 1  # one result file
+    for got in (stored, loaded):
+        assert got[0] == computed[0]  # the history
+        np.testing.assert_array_equal(got[1], computed[1])
+        np.testing.assert_array_equal(got[2], computed[2])
+    # a bad argument is still the function's own clear error, not the memo's
+    with pytest.raises(ValueError, match="pretrain_epochs"):
+        deep.train_autoencoder(
+            deep.conv_autoencoder(seed=0), imgs, pretrain_epochs=-1, seed=0
+        )
+    X = computed[2]
+    E = [deep.umap_embed(X, 2, n_neighbors=5, n_epochs=10, seed=0) for _ in "ab"]
+    monkeypatch.delenv("CFS_MEMO_DIR")
+    np.testing.assert_array_equal(E[0], E[1])
+    np.testing.assert_array_equal(
+        E[1], deep.umap_embed(X, 2, n_neighbors=5, n_epochs=10, seed=0)
+    )
+    assert len(list(tmp_path.glob("umap-*[!k]"))) == 1
