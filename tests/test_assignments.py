@@ -1,10 +1,12 @@
 """Every exercise page is an assignment that grades fairly (make assignments).
 
 For each assignment, ``otter assign`` builds the student notebook and the
-autograder, and ``otter run`` grades four submissions: the solution, the
-solution of a second student ID, the untouched student notebook, and a
-prepared wrong submission that gets one question wrong and copies the variant
-question's answer from another student.
+autograder, and otter grades: the solution, the untouched student notebook,
+and prepared wrong submissions of a second student ID, each of which gets some
+questions wrong (the first also copies the variant question's answer from
+another student) and must keep the points of every other question. The second
+student's whole solution is graded too unless those wrong submissions already
+answer each question right at least once.
 """
 
 import json
@@ -72,6 +74,26 @@ def _mutated(path, out, substitutions):
     return out
 
 
+def _questions(master):
+    """The names of the autograded questions of a master notebook."""
+    return {
+        match.group(1)
+        for kind, src in _sources(master)
+        if kind == "raw" and (match := re.search(r"^name:\s*(q\w+)", src, re.M))
+    }
+
+
+def _kept_by_wrong(name):
+    """Questions that some prepared wrong submission (OTHER_ID's) answers right."""
+    spec, kept = SPECS[name], set()
+    for i, mistake in enumerate(spec["wrong"]):
+        lose = set(mistake["lose"]) | (
+            {spec["variant"]["question"]} if i == 0 else set()
+        )
+        kept |= _questions(MASTERS[name]) - lose
+    return kept
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     out = tmp_path_factory.mktemp("assignments")
@@ -93,7 +115,8 @@ def graded(tmp_path_factory):
         work = out / f"{name}-submissions"
         work.mkdir()
         jobs[name, "solution"] = solution
-        jobs[name, "other_id"] = _mutated(solution, work / f"{name}.ipynb", other)
+        if _kept_by_wrong(name) != _questions(MASTERS[name]):
+            jobs[name, "other_id"] = _mutated(solution, work / f"{name}.ipynb", other)
         for i, mistake in enumerate(spec["wrong"]):
             folder = work / f"wrong{i}"
             folder.mkdir()
@@ -126,11 +149,20 @@ def graded(tmp_path_factory):
 @pytest.mark.parametrize("name", sorted(CHECKED))
 def test_the_solution_gets_full_marks(graded, name):
     _, results = graded
-    for kind in ("solution", "other_id"):
-        scores = results[name, kind]
-        assert len(scores) >= 3, f"{name} has {len(scores)} autograded questions"
-        lost = {q: out for q, (s, m, out) in scores.items() if s != m}
-        assert not lost, f"{name} ({kind}) loses points: {lost}"
+    scores = results[name, "solution"]
+    assert len(scores) >= 3, f"{name} has {len(scores)} autograded questions"
+    assert set(scores) == _questions(MASTERS[name])
+    lost = {q: out for q, (s, m, out) in scores.items() if s != m}
+    assert not lost, f"{name} loses points: {lost}"
+    # The second student's solution gets full marks on every question: graded
+    # whole, or, when each question is answered right in one of the prepared
+    # wrong submissions (all of them OTHER_ID's), question by question there.
+    full = set()
+    for kind in ["other_id"] + [f"wrong{i}" for i in range(len(SPECS[name]["wrong"]))]:
+        full |= {q for q, (s, m, _) in results.get((name, kind), {}).items() if s == m}
+    assert full == set(scores), (
+        f"{name}: {OTHER_ID} never got full marks on {set(scores) - full}"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(CHECKED))
