@@ -469,20 +469,23 @@ def refresh_centroids(C, counts, z, k, torch):
 
 
 def _cache_umap_compilation(umap):
-    """Let numba cache umap-learn's compiled functions on disk.
+    """Let numba cache the compiled functions of umap-learn and pynndescent.
 
-    pynndescent asks numba to cache what it compiles; umap-learn does not, so
+    umap-learn asks numba to cache none of them and pynndescent only some, so
     every new process spent about 15 s compiling before its first embedding
-    (each notebook kernel, each autograded submission). Caching is numba's own
-    mechanism (files beside the module, or under ``NUMBA_CACHE_DIR``, checked
-    against the source): the machine code, and so the embedding, is the same.
+    (each notebook kernel, each autograded submission), and about 15 s more
+    before its first nearest-neighbour search of 4,096 points or more. Caching
+    is numba's own mechanism (files beside the module, or under
+    ``NUMBA_CACHE_DIR``, checked against the source): the machine code, and so
+    the embedding, is the same. A function numba cannot cache (pynndescent's
+    ``nn_descent`` reads dynamic globals) is compiled as before.
     """
     if getattr(umap, "_cfs_cached", False):
         return
     from numba.core.dispatcher import Dispatcher
 
     for name, module in list(sys.modules.items()):
-        if name.split(".")[0] != "umap" or module is None:
+        if name.split(".")[0] not in ("umap", "pynndescent") or module is None:
             continue
         for obj in list(vars(module).values()):
             if isinstance(obj, Dispatcher) and obj.py_func.__module__ == name:
@@ -557,6 +560,8 @@ def umap_embed(
             warnings.filterwarnings(
                 "ignore", message="n_jobs value", category=UserWarning
             )
+            # ... and that a function of pynndescent cannot be cached: we know.
+            warnings.filterwarnings("ignore", message="Cannot cache compiled")
             return reducer.fit_transform(X).astype(np.float64)
     finally:
         if threads is not None and torch.get_num_threads() != threads:
