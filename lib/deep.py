@@ -9,6 +9,7 @@ names the package and the fix.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 import warnings
@@ -468,7 +469,8 @@ def refresh_centroids(C, counts, z, k, torch):
     C[hit] += step * (sums[hit] / batch_counts[hit][:, None] - C[hit])
 
 
-def _cache_umap_compilation(umap):
+@functools.cache
+def _cache_umap_compilation():
     """Let numba cache the compiled functions of umap-learn and pynndescent.
 
     umap-learn asks numba to cache none of them and pynndescent only some, so
@@ -480,8 +482,6 @@ def _cache_umap_compilation(umap):
     the embedding, is the same. A function numba cannot cache (pynndescent's
     ``nn_descent`` reads dynamic globals) is compiled as before.
     """
-    if getattr(umap, "_cfs_cached", False):
-        return
     from numba.core.dispatcher import Dispatcher
 
     for name, module in list(sys.modules.items()):
@@ -490,7 +490,6 @@ def _cache_umap_compilation(umap):
         for obj in list(vars(module).values()):
             if isinstance(obj, Dispatcher) and obj.py_func.__module__ == name:
                 obj.enable_caching()
-    umap._cfs_cached = True
 
 
 def umap_embed(
@@ -525,7 +524,7 @@ def umap_embed(
     and projection for dimension reduction", arXiv:1802.03426, 2018.
     """
     umap = _require("umap")
-    _cache_umap_compilation(umap)
+    _cache_umap_compilation()  # once, after umap (and pynndescent) are imported
     from ._validation import check_array
 
     X = check_array(X)

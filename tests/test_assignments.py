@@ -83,15 +83,17 @@ def _questions(master):
     }
 
 
+def _lost(spec, i):
+    """The questions prepared wrong submission `i` must lose (the first one also
+    copies the variant question's answer)."""
+    copied = {spec["variant"]["question"]} if i == 0 else set()
+    return set(spec["wrong"][i]["lose"]) | copied
+
+
 def _kept_by_wrong(name):
     """Questions that some prepared wrong submission (OTHER_ID's) answers right."""
-    spec, kept = SPECS[name], set()
-    for i, mistake in enumerate(spec["wrong"]):
-        lose = set(mistake["lose"]) | (
-            {spec["variant"]["question"]} if i == 0 else set()
-        )
-        kept |= _questions(MASTERS[name]) - lose
-    return kept
+    questions, spec = _questions(MASTERS[name]), SPECS[name]
+    return set().union(*(questions - _lost(spec, i) for i in range(len(spec["wrong"]))))
 
 
 @pytest.fixture(scope="module")
@@ -176,10 +178,8 @@ def test_the_untouched_student_notebook_gets_zero(graded, name):
 def test_wrong_answers_and_a_copied_variant_lose_their_points(graded, name):
     _, results = graded
     spec = SPECS[name]
-    for i, mistake in enumerate(spec["wrong"]):
-        lose = set(mistake["lose"]) | (
-            {spec["variant"]["question"]} if i == 0 else set()
-        )
+    for i in range(len(spec["wrong"])):
+        lose = _lost(spec, i)
         scores = results[name, f"wrong{i}"]
         for q, (score, max_score, output) in scores.items():
             if q in lose:
