@@ -9,6 +9,7 @@ names the package and the fix.
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib
 import sys
@@ -609,6 +610,7 @@ def n2d_pipeline(
     lr=1e-3,
     device="auto",
     progress=True,
+    model=None,
 ):
     """The whole deep-clustering pipeline: autoencoder, UMAP, k-means.
 
@@ -630,6 +632,10 @@ def n2d_pipeline(
         See :func:`umap_embed`.
     umap_epochs : int, optional
         UMAP's ``n_epochs`` (see :func:`umap_embed`).
+    model : torch.nn.Module, optional
+        An autoencoder to start from instead of a new one, e.g. one already
+        pre-trained (then pass ``pretrain_epochs=0``). The pipeline trains a
+        copy: `model` itself is left as it is.
 
     Returns
     -------
@@ -642,7 +648,7 @@ def n2d_pipeline(
     autoencoded embedding", ICPR 2020 (arXiv:1908.05968).
     """
     seed = int_seed(seed)
-    model = conv_autoencoder(seed=seed)
+    model = conv_autoencoder(seed=seed) if model is None else copy.deepcopy(model)
     hist, _ = train_autoencoder(
         model,
         images,

@@ -270,6 +270,31 @@ def test_pipeline_recovers_three_bars():
     assert adjusted_rand_score(y, res.labels) > 0.9
 
 
+def test_pipeline_from_a_pretrained_model_equals_the_whole_pipeline():
+    pytest.importorskip("umap")
+    imgs, _ = _blobs(n_per=10)
+    options = dict(n_components=2, n_neighbors=5, umap_epochs=20, batch_size=8)
+    options.update(joint_epochs=1, seed=0, device="cpu", progress=False)
+    whole = deep.n2d_pipeline(imgs, 3, pretrain_epochs=2, **options)
+    model = deep.conv_autoencoder(seed=0)
+    deep.train_autoencoder(
+        model,
+        imgs,
+        pretrain_epochs=2,
+        batch_size=8,
+        seed=0,
+        device="cpu",
+        progress=False,
+    )
+    before = [t.clone() for t in model.state_dict().values()]
+    resumed = deep.n2d_pipeline(imgs, 3, pretrain_epochs=0, model=model, **options)
+    np.testing.assert_array_equal(resumed.pretrained_codes, whole.pretrained_codes)
+    np.testing.assert_array_equal(resumed.codes, whole.codes)
+    np.testing.assert_array_equal(resumed.labels, whole.labels)
+    after = list(model.state_dict().values())
+    assert all((a == b).all() for a, b in zip(before, after))  # a copy was trained
+
+
 # ---------------------------------------------------------------- bad input
 
 
