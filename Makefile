@@ -48,7 +48,9 @@ help:
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	@# --no-compile: pip would byte-compile every file of every package (half of a
+	@# 75 s install); Python compiles the modules it imports when it first does.
+	$(PY) -m pip install --quiet --no-compile -r requirements.txt
 	touch $@
 
 book: $(VENV)/.installed
@@ -105,8 +107,15 @@ test: lint chromium
 	  --nb-first deep_clustering_seeds --doctest-modules --durations=25 \
 	  -m "not site and not lab" lib tests book \
 	  || { $(REPORTS); exit 1; }
-	$(ONE_THREAD) CFS_REQUIRE_CACHED=1 $(JB) build -W -n --keep-going . || { $(REPORTS); exit 1; }
-	$(PY) -m pytest -m "site or lab" tests
+	@# The JupyterLab test needs no site: it runs beside the build (which uses one
+	@# core), and its report follows the build's. Then the site's browser test.
+	$(PY) -m pytest -m lab tests > _build/lab-test.log 2>&1 & lab=$$!; \
+	if ! $(ONE_THREAD) CFS_REQUIRE_CACHED=1 $(JB) build -W -n --keep-going .; then \
+	  kill -INT $$lab 2>/dev/null; wait $$lab || true; $(REPORTS); exit 1; \
+	fi; \
+	if ! wait $$lab; then cat _build/lab-test.log; exit 1; fi; \
+	cat _build/lab-test.log
+	$(PY) -m pytest -n 2 -m site tests
 
 # requirements.txt is the exact lock of pyproject.toml's [dev] extra. pip-compile
 # keeps the pins already there (never --upgrade blindly: the book's asserted numbers
