@@ -174,7 +174,7 @@ def autograder_zip(dest):
     return zip_path
 
 
-def grade(zip_path, notebook, folder):
+def grade(zip_path, notebook, folder, attempts=3):
     """Grade `notebook` with otter's autograder `zip_path`, like ``otter run``.
 
     Runs otter in this process (one Python start-up and one import of otter for
@@ -182,6 +182,14 @@ def grade(zip_path, notebook, folder):
     10 s of a small assignment). Writes ``results.json`` into `folder` and returns
     ``{question: (score, max_score, output)}``. otter changes the working folder
     while it grades, so call it from one thread per process (a process pool).
+
+    A kernel that never starts is retried, up to `attempts` times: Jupyter
+    picks a free TCP port for each kernel socket and the kernel binds it a
+    moment later, and on a busy machine another process (a Dask worker, another
+    kernel) can take the port in between. The kernel then dies ("Address already
+    in use") and otter reports "Kernel didn't respond in 60 seconds". That says
+    nothing about the submission, so grading it again is right; any other
+    failure is raised at once.
     """
     import contextlib
     import io
@@ -190,18 +198,21 @@ def grade(zip_path, notebook, folder):
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    log = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-            otter.run.main(
-                str(notebook),
-                autograder=str(zip_path),
-                output_dir=str(folder),
-                no_logo=True,
-            )
-    except Exception as error:  # reported with otter's own output below
-        log.write(f"\n{type(error).__name__}: {error}")
     results = folder / "results.json"
+    for _ in range(attempts):
+        log = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+                otter.run.main(
+                    str(notebook),
+                    autograder=str(zip_path),
+                    output_dir=str(folder),
+                    no_logo=True,
+                )
+        except Exception as error:  # reported with otter's own output below
+            log.write(f"\n{type(error).__name__}: {error}")
+        if results.exists() or "Kernel didn't respond" not in log.getvalue():
+            break
     if not results.exists():
         raise RuntimeError(f"otter crashed on {notebook}:\n{log.getvalue()}")
     tests = json.loads(results.read_text())["tests"]
