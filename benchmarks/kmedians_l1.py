@@ -40,7 +40,11 @@ KS = (3, 6, 12, 24, 48)
 SEEDS = (0, 1, 2)
 SAMPLE = 10_000
 #: The loops of lib.loops that k-medians uses; the fallback replaces only these.
-L1_LOOPS = ("nearest_l1", "cluster_medians")
+L1_LOOPS = (
+    "nearest_l1",
+    "nearest_l1_rgb",
+    "cluster_medians",
+)
 
 
 def photographs():

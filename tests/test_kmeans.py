@@ -561,6 +561,24 @@ def test_compiled_medians_equal_np_median_per_cluster(monkeypatch):
         assert np.isnan(fast[4]).all() and np.isfinite(np.delete(fast, 4, 0)).all()
 
 
+def test_rgb_l1_loop_equals_the_general_one():
+    from lib import loops
+
+    rng = np.random.default_rng(5)
+    # Real values of very different sizes: any change in the order of the
+    # three additions would show in the last bits of the distances.
+    X = rng.normal(size=(4000, 3)) * np.exp(rng.normal(size=(4000, 3)) * 4)
+    C = X[rng.choice(len(X), 20, replace=False)]
+    C[7] = C[3]  # a duplicate centroid: every tie must go to index 3
+    CT = np.ascontiguousarray(C.T)
+    out = [(np.empty(len(X), np.intp), np.empty(len(X))) for _ in range(2)]
+    loops.nearest_l1(X, CT, *out[0])
+    loops.nearest_l1_rgb(X, CT, *out[1])
+    np.testing.assert_array_equal(out[0][0], out[1][0])
+    np.testing.assert_array_equal(out[0][1], out[1][1])
+    assert 7 not in out[1][0] and 3 in out[1][0]
+
+
 def test_kmedians_runs_are_identical_with_and_without_numba(monkeypatch):
     runs = []
     for _ in range(2):
