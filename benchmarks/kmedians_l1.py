@@ -33,6 +33,7 @@ import numpy as np
 
 import lib
 import lib.distances
+import lib.init
 import lib.lloyd
 from lib.images import quantize_image
 
@@ -44,6 +45,7 @@ L1_LOOPS = (
     "nearest_l1",
     "nearest_l1_rgb",
     "cluster_medians",
+    "closest_l1",
 )
 
 
@@ -61,7 +63,7 @@ def photographs():
 @contextlib.contextmanager
 def numpy_path():
     """k-medians' steps as lib runs them without numba; the rest unchanged."""
-    modules = (lib.distances, lib.lloyd)
+    modules = (lib.distances, lib.init, lib.lloyd)
     saved = [m.compiled_loop for m in modules]
 
     def without_l1(name, compiled=saved[0]):

@@ -7,11 +7,12 @@ row at a time into a k-long buffer that never leaves the cache.
 :func:`cluster_sums` adds every point to its cluster's sum in one pass over X.
 For k-medians, :func:`nearest_l1` (and :func:`nearest_l1_rgb`, the same for
 three features) finds each row's nearest centroid in L1 without SciPy's
-(rows, k) ``cdist`` block, and :func:`cluster_medians` takes every cluster's
-median without a Python loop over the clusters.
+(rows, k) ``cdist`` block, :func:`cluster_medians` takes every cluster's median
+without a Python loop over the clusters, and :func:`closest_l1` is k-means++'s
+L1 step without NumPy's (rows, d) temporaries.
 numba compiles them on first use and caches the machine code beside this file,
 so later processes load it in a fraction of a second; without numba,
-``lib.distances`` and ``lib.kmeans`` fall back to NumPy and SciPy.
+``lib.distances``, ``lib.init`` and ``lib.lloyd`` fall back to NumPy and SciPy.
 """
 
 import numba
@@ -172,6 +173,25 @@ def nearest_l1_rgb(X, CT, labels, dist):
         for j in range(k):
             s[j] = abs(x0 - c0[j]) + abs(x1 - c1[j]) + abs(x2 - c2[j])
         labels[i], dist[i] = first_min(s)
+
+
+@numba.njit(nogil=True, cache=True)
+def closest_l1(X, x, closest):
+    """k-means++ in L1: every row's cost to its nearest centre once `x` joins them.
+
+    ``min(closest[i], |X[i, 0] - x[0]| + |X[i, 1] - x[1]| + ...)`` in one pass
+    over X, with no (rows, d) temporaries. The terms are added in feature
+    order, as NumPy's ``np.abs(X - x).sum(axis=1)`` adds fewer than 8 of
+    them, so for d < 8 the costs are NumPy's to the bit.
+    """
+    n, d = X.shape
+    new = np.empty(n)
+    for i in range(n):
+        e = abs(X[i, 0] - x[0])
+        for t in range(1, d):
+            e += abs(X[i, t] - x[t])
+        new[i] = min(e, closest[i])
+    return new
 
 
 @numba.njit(nogil=True, cache=True)

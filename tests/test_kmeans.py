@@ -412,7 +412,7 @@ def test_elkan_beyond_the_working_memory_says_the_size_and_the_fix():
 def _without_loop(monkeypatch):
     import importlib
 
-    for name in ("lib.distances", "lib.lloyd"):
+    for name in ("lib.distances", "lib.init", "lib.lloyd"):
         monkeypatch.setattr(
             importlib.import_module(name), "compiled_loop", lambda name: None
         )
@@ -579,13 +579,79 @@ def test_rgb_l1_loop_equals_the_general_one():
     assert 7 not in out[1][0] and 3 in out[1][0]
 
 
-def test_kmedians_runs_are_identical_with_and_without_numba(monkeypatch):
+@pytest.mark.parametrize("d", range(1, 8))
+def test_l1_kmeans_plusplus_step_gives_numpys_costs_to_the_bit(d):
+    from lib.loops import closest_l1
+
+    rng = np.random.default_rng(d)
+    X = rng.normal(size=(3000, d)) * np.exp(rng.normal(size=(3000, d)) * 4)
+    closest = np.abs(X - X[0]).sum(axis=1)
+    new = closest_l1(X, X[7], closest)
+    want = np.minimum(np.abs(X - X[7]).sum(axis=1), closest)
+    np.testing.assert_array_equal(new, want)
+
+
+@pytest.mark.parametrize("d, used", [(3, True), (7, True), (8, False)])
+def test_l1_kmeans_plusplus_step_is_compiled_only_below_8_features(
+    monkeypatch, d, used
+):
+    # From 8 terms NumPy's sum is pairwise, not in order: the costs would differ.
+    from lib import init, loops
+
+    calls = []
+
+    def spy(name):
+        calls.append(name)
+        return getattr(loops, name)
+
+    monkeypatch.setattr(init, "compiled_loop", spy)
+    X = np.random.default_rng(0).normal(size=(300, d))
+    init.init_centroids(X, 4, metric="manhattan", seed=0)
+    assert (calls == ["closest_l1"] * 3) if used else not calls
+
+
+@pytest.mark.parametrize("init", ["k-means++", "greedy-k-means++"])
+def test_kmedians_runs_are_identical_with_and_without_numba(monkeypatch, init):
+    rng = np.random.default_rng(6)
+    data = _l1_data() + [rng.normal(size=(1500, 3)) * np.exp(rng.normal(size=3) * 4)]
     runs = []
     for _ in range(2):
-        for X in _l1_data():
-            runs.append(lib.kmeans(X, 10, metric="manhattan", seed=3, tol=0))
+        for X in data:
+            runs.append(
+                lib.kmeans(
+                    X, 10, init=init, metric="manhattan", n_init=2, seed=3, tol=0
+                )
+            )
         _without_loop(monkeypatch)
-    for fast, slow in zip(runs[:2], runs[2:]):
+    half = len(data)
+    for fast, slow in zip(runs[:half], runs[half:]):
         np.testing.assert_array_equal(fast.labels, slow.labels)
         np.testing.assert_array_equal(fast.centroids, slow.centroids)
+        assert fast.n_iter == slow.n_iter and fast.inertia == slow.inertia
+
+
+def test_l1_quantize_image_is_identical_with_and_without_numba(monkeypatch):
+    # The colour chapter's L1 runs: fitted on a sample, then every pixel labelled.
+    rng = np.random.default_rng(7)
+    image = np.clip(rng.normal(128, 60, size=(90, 70, 3)), 0, 255).astype(np.uint8)
+    runs = []
+    for _ in range(2):
+        runs.append(
+            [
+                lib.quantize_image(
+                    image,
+                    k,
+                    metric="manhattan",
+                    sample_size=2000,
+                    sample_seed=0,
+                    seed=s,
+                )
+                for k in (3, 12)
+                for s in (0, 1)
+            ]
+        )
+        _without_loop(monkeypatch)
+    for fast, slow in zip(*runs):
+        np.testing.assert_array_equal(fast.labels, slow.labels)
+        np.testing.assert_array_equal(fast.palette, slow.palette)
         assert fast.n_iter == slow.n_iter and fast.inertia == slow.inertia
