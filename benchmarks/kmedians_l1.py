@@ -6,19 +6,23 @@ quantization" (``book/color_quantization.ipynb``): ``lib.quantize_image`` with
 seeds 0, 1, 2, fitted on 10,000 pixels (``sample_seed=0``), then every pixel
 labelled. Two paths, in one run, whole sweeps, alternating, best of 5:
 
-- **compiled**: lib as it is, with numba: ``lib.loops.nearest_l1`` (the L1
-  assignment, one row at a time) and ``lib.loops.cluster_medians`` (the median
-  update, no Python loop over the clusters);
-- **NumPy/SciPy**: the fallback lib takes without numba, for those two steps
+- **compiled**: lib as it is, with numba: ``lib.loops.nearest_l1_rgb`` (the L1
+  assignment, one row at a time), ``lib.loops.sorted_medians`` (the median
+  update of a run, read off the pixels' channels sorted once per run;
+  ``cluster_medians`` for a single update) and ``lib.loops.closest_l1`` (the
+  L1 step of k-means++);
+- **NumPy/SciPy**: the fallback lib takes without numba, for those steps
   only (SciPy's ``cdist(..., "cityblock")`` on blocks of rows, one
-  ``np.median`` per cluster); k-means++ and everything else is the same code.
+  ``np.median`` per cluster, NumPy's ``np.abs(X - x).sum(axis=1)`` on blocks
+  of rows); everything else is the same code.
 
 Both start from the same seeds, so they must give the same labels and
 palettes bit for bit: the script checks it and prints the speed-up, the
-NumPy/SciPy time over the compiled one. It also times each of the two steps
-alone on all the pixels of each photograph at k = 48: the assignment, and the
-median update of the labels it gave. Timings on a shared 2-core machine
-are noisy; only the ratio, measured side by side, means anything.
+NumPy/SciPy time over the compiled one. It also times two steps alone on all
+the pixels of each photograph at k = 48: the assignment, and one median
+update (``update_centroids``) of the labels it gave. Timings on a shared
+2-core machine are noisy; only the ratio, measured side by side, means
+anything.
 
     .venv/bin/python benchmarks/kmedians_l1.py [--repeats 5]
 """
@@ -45,6 +49,7 @@ L1_LOOPS = (
     "nearest_l1",
     "nearest_l1_rgb",
     "cluster_medians",
+    "sorted_medians",
     "closest_l1",
 )
 

@@ -8,8 +8,9 @@ row at a time into a k-long buffer that never leaves the cache.
 For k-medians, :func:`nearest_l1` (and :func:`nearest_l1_rgb`, the same for
 three features) finds each row's nearest centroid in L1 without SciPy's
 (rows, k) ``cdist`` block, :func:`cluster_medians` takes every cluster's median
-without a Python loop over the clusters, and :func:`closest_l1` is k-means++'s
-L1 step without NumPy's (rows, d) temporaries.
+without a Python loop over the clusters (:func:`sorted_medians` reads them off
+columns sorted once per run), and :func:`closest_l1` is k-means++'s L1 step
+without NumPy's (rows, d) temporaries.
 numba compiles them on first use and caches the machine code beside this file,
 so later processes load it in a fraction of a second; without numba,
 ``lib.distances``, ``lib.init`` and ``lib.lloyd`` fall back to NumPy and SciPy.
@@ -225,4 +226,41 @@ def cluster_medians(X, labels, k):
             for m in range(len(members)):
                 col[m] = X[members[m], t]
             out[j, t] = np.median(col)
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def sorted_medians(X, order, labels, k):
+    """k-medians' update read off X's sorted columns: the (k, d) medians.
+
+    ``order[t]`` lists the rows of X by increasing ``X[:, t]``
+    (``np.argsort(X.T)``), sorted once per run since X does not change.
+    Walking it, each cluster's values come in increasing order, so its
+    median is read off at its middle rank: one pass per feature and no
+    selection, where :func:`cluster_medians` selects anew at every update.
+    For an even count it is the mean of the two middle values, as
+    ``np.median``; an empty cluster gets NaN.
+    """
+    n, d = X.shape
+    counts = np.zeros(k, dtype=np.intp)
+    for i in range(n):
+        j = labels[i]
+        if j < 0 or j >= k:  # numba does not check bounds: never write outside
+            raise ValueError("a label is outside 0..k-1")
+        counts[j] += 1
+    out = np.full((k, d), np.nan)
+    rank = np.empty(k, dtype=np.intp)
+    lower = np.empty(k)  # the lower middle value, for an even count
+    for t in range(d):
+        rank[:] = 0
+        for m in range(n):
+            i = order[t, m]
+            j = labels[i]
+            r = rank[j]  # X[i, t] is the r-th smallest value of cluster j
+            rank[j] = r + 1
+            half = counts[j] // 2
+            if r == half - 1:
+                lower[j] = X[i, t]
+            elif r == half:
+                out[j, t] = X[i, t] if counts[j] % 2 else (lower[j] + X[i, t]) / 2
     return out

@@ -610,6 +610,54 @@ def test_l1_kmeans_plusplus_step_is_compiled_only_below_8_features(
     assert (calls == ["closest_l1"] * 3) if used else not calls
 
 
+def _l1_clusters(n):
+    """Labels for n points in 9 clusters: 4 empty, 5 with 1 point, 6 with 2."""
+    labels = np.random.default_rng(1).integers(0, 9, n)
+    labels[np.isin(labels, [4, 5, 6])] = 3
+    labels[[10, 20, 30]] = [5, 6, 6]  # odd and even counts
+    return labels
+
+
+def test_sorted_medians_equal_np_median_per_cluster(monkeypatch):
+    from lib import loops
+    from lib.lloyd import centroid_update, update_centroids
+
+    for X in _l1_data():
+        labels = _l1_clusters(len(X))
+        order = np.argsort(X.T)
+        fast = loops.sorted_medians(X, order, labels, 9)
+        np.testing.assert_array_equal(
+            fast, centroid_update(X, 9, "manhattan")(labels, None)
+        )
+        _without_loop(monkeypatch)
+        slow = update_centroids(X, labels, 9, "manhattan")  # one np.median per cluster
+        monkeypatch.undo()
+        np.testing.assert_array_equal(fast, slow)  # NaN where slow has NaN
+        assert np.isnan(fast[4]).all() and np.isfinite(np.delete(fast, 4, 0)).all()
+        np.testing.assert_array_equal(fast[5], X[10])
+
+
+@pytest.mark.parametrize("working_memory, sorted_once", [(None, True), (0.01, False)])
+def test_medians_sort_x_only_if_it_fits(monkeypatch, working_memory, sorted_once):
+    # 2000 x 7 sorted row indices take 109 KiB: more than 0.01 MiB.
+    from lib import loops
+    from lib.lloyd import centroid_update
+
+    X = _l1_data()[1]
+    calls, real = [], loops.sorted_medians
+
+    def spy(*args):
+        calls.append(len(args))
+        return real(*args)
+
+    monkeypatch.setattr(loops, "sorted_medians", spy)
+    update = centroid_update(X, 9, "manhattan", working_memory)
+    labels = _l1_clusters(len(X))
+    got = update(labels, None)
+    np.testing.assert_array_equal(got, loops.cluster_medians(X, labels, 9))
+    assert calls == ([4] if sorted_once else [])
+
+
 @pytest.mark.parametrize("init", ["k-means++", "greedy-k-means++"])
 def test_kmedians_runs_are_identical_with_and_without_numba(monkeypatch, init):
     rng = np.random.default_rng(6)
