@@ -6,19 +6,23 @@ quantization" (``book/color_quantization.ipynb``): ``lib.quantize_image`` with
 seeds 0, 1, 2, fitted on 10,000 pixels (``sample_seed=0``), then every pixel
 labelled. Two paths, in one run, whole sweeps, alternating, best of 5:
 
-- **compiled**: lib as it is, with numba: ``lib.loops.nearest_l1`` (the L1
-  assignment, one row at a time) and ``lib.loops.cluster_medians`` (the median
-  update, no Python loop over the clusters);
-- **NumPy/SciPy**: the fallback lib takes without numba, for those two steps
+- **compiled**: lib as it is, with numba: ``lib.loops.nearest_l1_rgb`` (the L1
+  assignment, one row at a time), ``lib.loops.sorted_medians`` (the median
+  update of a run, read off the pixels' channels sorted once per run;
+  ``cluster_medians`` for a single update) and ``lib.loops.closest_l1`` (the
+  L1 step of k-means++);
+- **NumPy/SciPy**: the fallback lib takes without numba, for those steps
   only (SciPy's ``cdist(..., "cityblock")`` on blocks of rows, one
-  ``np.median`` per cluster); k-means++ and everything else is the same code.
+  ``np.median`` per cluster, NumPy's ``np.abs(X - x).sum(axis=1)`` on blocks
+  of rows); everything else is the same code.
 
 Both start from the same seeds, so they must give the same labels and
 palettes bit for bit: the script checks it and prints the speed-up, the
-NumPy/SciPy time over the compiled one. It also times each of the two steps
-alone on all the pixels of each photograph at k = 48: the assignment, and the
-median update of the labels it gave. Timings on a shared 2-core machine
-are noisy; only the ratio, measured side by side, means anything.
+NumPy/SciPy time over the compiled one. It also times two steps alone on all
+the pixels of each photograph at k = 48: the assignment, and one median
+update (``update_centroids``) of the labels it gave. Timings on a shared
+2-core machine are noisy; only the ratio, measured side by side, means
+anything.
 
     .venv/bin/python benchmarks/kmedians_l1.py [--repeats 5]
 """
@@ -33,6 +37,7 @@ import numpy as np
 
 import lib
 import lib.distances
+import lib.init
 import lib.lloyd
 from lib.images import quantize_image
 
@@ -40,7 +45,13 @@ KS = (3, 6, 12, 24, 48)
 SEEDS = (0, 1, 2)
 SAMPLE = 10_000
 #: The loops of lib.loops that k-medians uses; the fallback replaces only these.
-L1_LOOPS = ("nearest_l1", "cluster_medians")
+L1_LOOPS = (
+    "nearest_l1",
+    "nearest_l1_rgb",
+    "cluster_medians",
+    "sorted_medians",
+    "closest_l1",
+)
 
 
 def photographs():
@@ -57,7 +68,7 @@ def photographs():
 @contextlib.contextmanager
 def numpy_path():
     """k-medians' steps as lib runs them without numba; the rest unchanged."""
-    modules = (lib.distances, lib.lloyd)
+    modules = (lib.distances, lib.init, lib.lloyd)
     saved = [m.compiled_loop for m in modules]
 
     def without_l1(name, compiled=saved[0]):
@@ -99,16 +110,36 @@ def assign_all(images, palettes):
 
 
 def timed(work, paths, repeats):
-    """Best seconds and the last result of ``work()`` on every path, alternating."""
-    best, out = {}, {}
+    """Seconds of every repeat and the last result of ``work()`` on every path.
+
+    The paths alternate; each repeat gives (wall, CPU) seconds, CPU being the
+    process time of all its threads, which other work on the machine disturbs
+    less than the wall clock.
+    """
+    times, out = {name: [] for name in paths}, {}
     for r in range(repeats):
         for name in paths[r % 2 :] + paths[: r % 2]:
             with paths_context(name):
-                start = time.perf_counter()
+                wall, cpu = time.perf_counter(), time.process_time()
                 out[name] = work()
-                seconds = time.perf_counter() - start
-            best[name] = min(best.get(name, np.inf), seconds)
-    return best, out
+                times[name].append(
+                    (time.perf_counter() - wall, time.process_time() - cpu)
+                )
+    return times, out
+
+
+def report(times, paths):
+    """Best wall and CPU seconds per path, and the speed-ups they give."""
+    best = {name: np.min(times[name], axis=0) for name in paths}
+    for name in paths:
+        wall, cpu = best[name]
+        print(f"  {name:<12} {wall:8.3f} s  (CPU {cpu:.3f} s)")
+    wall, cpu = best[paths[1]] / best[paths[0]]
+    paired = np.array(times[paths[1]])[:, 0] / np.array(times[paths[0]])[:, 0]
+    print(
+        f"  speed-up (NumPy/SciPy / compiled): {wall:.2f} (CPU {cpu:.2f}); "
+        f"repeat by repeat {paired.min():.2f} to {paired.max():.2f}"
+    )
 
 
 def paths_context(name):
@@ -133,22 +164,20 @@ def main():
     small = {"china": images["china"][:40]}
     sweep(small)  # untimed: numba loads (or compiles) its loops once
 
-    best, out = timed(lambda: sweep(images), paths, args.repeats)
+    times, out = timed(lambda: sweep(images), paths, args.repeats)
     same = same_runs(out["compiled"], out["NumPy/SciPy"])
     n_runs = len(out["compiled"])
     print(
         f"L1 sweep of the colour chapter: {n_runs} quantize_image calls, "
         f"best of {args.repeats} whole sweeps, alternating"
     )
-    for name in paths:
-        print(f"  {name:<12} {best[name]:8.3f} s")
-    print(f"  speed-up (NumPy/SciPy / compiled): {best[paths[1]] / best[paths[0]]:.2f}")
+    report(times, paths)
     print(f"  same labels, palettes and iterations on every run: {same}")
 
     palettes = {
         name: out["compiled"][name, 48, 0].palette for name in images
     }  # k = 48, seed 0
-    best, labels = timed(lambda: assign_all(images, palettes), paths, args.repeats)
+    times, labels = timed(lambda: assign_all(images, palettes), paths, args.repeats)
     same = all(
         np.array_equal(labels["compiled"][n], labels["NumPy/SciPy"][n]) for n in images
     )
@@ -157,14 +186,12 @@ def main():
         f"\nL1 assignment alone: {pixels:,} pixels of the three photographs, k = 48, "
         f"best of {args.repeats}"
     )
-    for name in paths:
-        print(f"  {name:<12} {best[name]:8.3f} s")
-    print(f"  speed-up (NumPy/SciPy / compiled): {best[paths[1]] / best[paths[0]]:.2f}")
+    report(times, paths)
     print(f"  same labels: {same}")
 
     # The median update alone: all pixels of each photograph, labelled above.
     pixels64 = {n: im.reshape(-1, 3).astype(np.float64) for n, im in images.items()}
-    best, medians = timed(
+    times, medians = timed(
         lambda: [
             lib.lloyd.update_centroids(
                 pixels64[n], labels["compiled"][n], 48, "manhattan"
@@ -181,9 +208,7 @@ def main():
     print(
         f"\nL1 median update alone: the same pixels and labels, best of {args.repeats}"
     )
-    for name in paths:
-        print(f"  {name:<12} {best[name]:8.3f} s")
-    print(f"  speed-up (NumPy/SciPy / compiled): {best[paths[1]] / best[paths[0]]:.2f}")
+    report(times, paths)
     print(f"  same medians: {same}")
 
 

@@ -171,11 +171,11 @@ def nearest_centroid(X, C, metric, rows, xx=None, second=None):
     can push it slightly below; without `xx` it is recomputed exactly from
     ``x - c`` while the chunk is still in cache. With few features the
     compiled loop of :mod:`lib.loops` does all of this per row, and its
-    distances are always exact; for ``"manhattan"`` its L1 loop gives the
-    labels and distances of SciPy's ``cdist`` blocks (the fallback) to the
-    bit. `rows` is the chunk length, from :func:`chunk_rows`. No checks:
-    :func:`assign` is the checked entry point, this is the one Lloyd's loops
-    call. If `second` (an n-long array) is
+    distances are always exact; for ``"manhattan"`` its L1 loop (written out
+    for d = 3, pixels) gives the labels and distances of SciPy's ``cdist``
+    blocks (the fallback) to the bit. `rows` is the chunk length, from
+    :func:`chunk_rows`. No checks: :func:`assign` is the checked entry point,
+    this is the one Lloyd's loops call. If `second` (an n-long array) is
     given, it receives each row's runner-up score, ``||c||^2 - 2 x.c`` of the
     second-nearest centroid (``inf`` for k = 1): add ``||x||^2`` for its squared
     distance (Hamerly's lower bound, :mod:`lib.bounds`).
@@ -192,7 +192,7 @@ def nearest_centroid(X, C, metric, rows, xx=None, second=None):
     mind = np.empty(n, dtype=np.float64)
     cc = sq_norms(C) if metric == "sqeuclidean" else None
     if metric == "manhattan":
-        loop = compiled_loop("nearest_l1")
+        loop = compiled_loop("nearest_l1_rgb" if d == 3 else "nearest_l1")
     elif d <= LOOP_MAX_FEATURES:
         loop = compiled_loop("nearest_few_features")
     else:
@@ -203,7 +203,8 @@ def nearest_centroid(X, C, metric, rows, xx=None, second=None):
         else None
     )
     CT = np.ascontiguousarray(C.T) if metric == "manhattan" else None
-    flat = np.arange(rows) * k  # where row i's entries start in a raveled block
+    # Where row i's entries start in a raveled block (only blocks need it).
+    flat = np.arange(rows) * k if loop is None else None
     no_second = np.empty(0)
 
     def work(sl):

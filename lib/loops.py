@@ -5,12 +5,15 @@ writing the (rows, k) score block to memory and reading it back for the argmin.
 :func:`nearest_few_features` computes the same scores ``||c||^2 - 2 x.c`` one
 row at a time into a k-long buffer that never leaves the cache.
 :func:`cluster_sums` adds every point to its cluster's sum in one pass over X.
-For k-medians, :func:`nearest_l1` finds each row's nearest centroid in L1
-without SciPy's (rows, k) ``cdist`` block, and :func:`cluster_medians` takes
-every cluster's median without a Python loop over the clusters.
+For k-medians, :func:`nearest_l1` (and :func:`nearest_l1_rgb`, the same for
+three features) finds each row's nearest centroid in L1 without SciPy's
+(rows, k) ``cdist`` block, :func:`cluster_medians` takes every cluster's median
+without a Python loop over the clusters (:func:`sorted_medians` reads them off
+columns sorted once per run), and :func:`closest_l1` is k-means++'s L1 step
+without NumPy's (rows, d) temporaries.
 numba compiles them on first use and caches the machine code beside this file,
 so later processes load it in a fraction of a second; without numba,
-``lib.distances`` and ``lib.kmeans`` fall back to NumPy and SciPy.
+``lib.distances``, ``lib.init`` and ``lib.lloyd`` fall back to NumPy and SciPy.
 """
 
 import numba
@@ -116,6 +119,19 @@ def own_costs(X, C, labels, costs):
 
 
 @numba.njit(nogil=True, cache=True)
+def first_min(s):
+    """The index and the value of the smallest entry of `s`.
+
+    Ties go to the lowest index, as with ``np.argmin``.
+    """
+    best, low = 0, s[0]
+    for j in range(1, s.shape[0]):
+        if s[j] < low:
+            best, low = j, s[j]
+    return best, low
+
+
+@numba.njit(nogil=True, cache=True)
 def nearest_l1(X, CT, labels, dist):
     """k-medians' assignment: each row's nearest centroid in L1, and that distance.
 
@@ -137,12 +153,46 @@ def nearest_l1(X, CT, labels, dist):
             x = X[i, t]
             for j in range(k):
                 s[j] += abs(x - CT[t, j])
-        best, low = 0, s[0]
-        for j in range(1, k):
-            if s[j] < low:
-                best, low = j, s[j]
-        labels[i] = best
-        dist[i] = low
+        labels[i], dist[i] = first_min(s)
+
+
+@numba.njit(nogil=True, cache=True)
+def nearest_l1_rgb(X, CT, labels, dist):
+    """:func:`nearest_l1` written out for three features (pixels: R, G, B).
+
+    Each centroid's three terms are added in one expression, in feature
+    order as before, so its sum is stored once instead of once per feature.
+    On the colour chapter's photographs it ran 2.2 times as fast as
+    :func:`nearest_l1` for k = 3 and 1.1 times for k = 48 (one core), with
+    the same labels and distances to the bit.
+    """
+    k = CT.shape[1]
+    c0, c1, c2 = CT[0], CT[1], CT[2]
+    s = np.empty(k)
+    for i in range(X.shape[0]):
+        x0, x1, x2 = X[i, 0], X[i, 1], X[i, 2]
+        for j in range(k):
+            s[j] = abs(x0 - c0[j]) + abs(x1 - c1[j]) + abs(x2 - c2[j])
+        labels[i], dist[i] = first_min(s)
+
+
+@numba.njit(nogil=True, cache=True)
+def closest_l1(X, x, closest):
+    """k-means++ in L1: every row's cost to its nearest centre once `x` joins them.
+
+    ``min(closest[i], |X[i, 0] - x[0]| + |X[i, 1] - x[1]| + ...)`` in one pass
+    over X, with no (rows, d) temporaries. The terms are added in feature
+    order, as NumPy's ``np.abs(X - x).sum(axis=1)`` adds fewer than 8 of
+    them, so for d < 8 the costs are NumPy's to the bit.
+    """
+    n, d = X.shape
+    new = np.empty(n)
+    for i in range(n):
+        e = abs(X[i, 0] - x[0])
+        for t in range(1, d):
+            e += abs(X[i, t] - x[t])
+        new[i] = min(e, closest[i])
+    return new
 
 
 @numba.njit(nogil=True, cache=True)
@@ -176,4 +226,41 @@ def cluster_medians(X, labels, k):
             for m in range(len(members)):
                 col[m] = X[members[m], t]
             out[j, t] = np.median(col)
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def sorted_medians(X, order, labels, k):
+    """k-medians' update read off X's sorted columns: the (k, d) medians.
+
+    ``order[t]`` lists the rows of X by increasing ``X[:, t]``
+    (``np.argsort(X.T)``), sorted once per run since X does not change.
+    Walking it, each cluster's values come in increasing order, so its
+    median is read off at its middle rank: one pass per feature and no
+    selection, where :func:`cluster_medians` selects anew at every update.
+    For an even count it is the mean of the two middle values, as
+    ``np.median``; an empty cluster gets NaN.
+    """
+    n, d = X.shape
+    counts = np.zeros(k, dtype=np.intp)
+    for i in range(n):
+        j = labels[i]
+        if j < 0 or j >= k:  # numba does not check bounds: never write outside
+            raise ValueError("a label is outside 0..k-1")
+        counts[j] += 1
+    out = np.full((k, d), np.nan)
+    rank = np.empty(k, dtype=np.intp)
+    lower = np.empty(k)  # the lower middle value, for an even count
+    for t in range(d):
+        rank[:] = 0
+        for m in range(n):
+            i = order[t, m]
+            j = labels[i]
+            r = rank[j]  # X[i, t] is the r-th smallest value of cluster j
+            rank[j] = r + 1
+            half = counts[j] // 2
+            if r == half - 1:
+                lower[j] = X[i, t]
+            elif r == half:
+                out[j, t] = X[i, t] if counts[j] % 2 else (lower[j] + X[i, t]) / 2
     return out

@@ -412,7 +412,7 @@ def test_elkan_beyond_the_working_memory_says_the_size_and_the_fix():
 def _without_loop(monkeypatch):
     import importlib
 
-    for name in ("lib.distances", "lib.lloyd"):
+    for name in ("lib.distances", "lib.init", "lib.lloyd"):
         monkeypatch.setattr(
             importlib.import_module(name), "compiled_loop", lambda name: None
         )
@@ -561,13 +561,145 @@ def test_compiled_medians_equal_np_median_per_cluster(monkeypatch):
         assert np.isnan(fast[4]).all() and np.isfinite(np.delete(fast, 4, 0)).all()
 
 
-def test_kmedians_runs_are_identical_with_and_without_numba(monkeypatch):
+def test_rgb_l1_loop_equals_the_general_one():
+    from lib import loops
+
+    rng = np.random.default_rng(5)
+    # Real values of very different sizes: any change in the order of the
+    # three additions would show in the last bits of the distances.
+    X = rng.normal(size=(4000, 3)) * np.exp(rng.normal(size=(4000, 3)) * 4)
+    C = X[rng.choice(len(X), 20, replace=False)]
+    C[7] = C[3]  # a duplicate centroid: every tie must go to index 3
+    CT = np.ascontiguousarray(C.T)
+    out = [(np.empty(len(X), np.intp), np.empty(len(X))) for _ in range(2)]
+    loops.nearest_l1(X, CT, *out[0])
+    loops.nearest_l1_rgb(X, CT, *out[1])
+    np.testing.assert_array_equal(out[0][0], out[1][0])
+    np.testing.assert_array_equal(out[0][1], out[1][1])
+    assert 7 not in out[1][0] and 3 in out[1][0]
+
+
+@pytest.mark.parametrize("d", range(1, 8))
+def test_l1_kmeans_plusplus_step_gives_numpys_costs_to_the_bit(d):
+    from lib.loops import closest_l1
+
+    rng = np.random.default_rng(d)
+    X = rng.normal(size=(3000, d)) * np.exp(rng.normal(size=(3000, d)) * 4)
+    closest = np.abs(X - X[0]).sum(axis=1)
+    new = closest_l1(X, X[7], closest)
+    want = np.minimum(np.abs(X - X[7]).sum(axis=1), closest)
+    np.testing.assert_array_equal(new, want)
+
+
+@pytest.mark.parametrize("d, used", [(3, True), (7, True), (8, False)])
+def test_l1_kmeans_plusplus_step_is_compiled_only_below_8_features(
+    monkeypatch, d, used
+):
+    # From 8 terms NumPy's sum is pairwise, not in order: the costs would differ.
+    from lib import init, loops
+
+    calls = []
+
+    def spy(name):
+        calls.append(name)
+        return getattr(loops, name)
+
+    monkeypatch.setattr(init, "compiled_loop", spy)
+    X = np.random.default_rng(0).normal(size=(300, d))
+    init.init_centroids(X, 4, metric="manhattan", seed=0)
+    assert (calls == ["closest_l1"] * 3) if used else not calls
+
+
+def _l1_clusters(n):
+    """Labels for n points in 9 clusters: 4 empty, 5 with 1 point, 6 with 2."""
+    labels = np.random.default_rng(1).integers(0, 9, n)
+    labels[np.isin(labels, [4, 5, 6])] = 3
+    labels[[10, 20, 30]] = [5, 6, 6]  # odd and even counts
+    return labels
+
+
+def test_sorted_medians_equal_np_median_per_cluster(monkeypatch):
+    from lib import loops
+    from lib.lloyd import centroid_update, update_centroids
+
+    for X in _l1_data():
+        labels = _l1_clusters(len(X))
+        order = np.argsort(X.T)
+        fast = loops.sorted_medians(X, order, labels, 9)
+        np.testing.assert_array_equal(
+            fast, centroid_update(X, 9, "manhattan")(labels, None)
+        )
+        _without_loop(monkeypatch)
+        slow = update_centroids(X, labels, 9, "manhattan")  # one np.median per cluster
+        monkeypatch.undo()
+        np.testing.assert_array_equal(fast, slow)  # NaN where slow has NaN
+        assert np.isnan(fast[4]).all() and np.isfinite(np.delete(fast, 4, 0)).all()
+        np.testing.assert_array_equal(fast[5], X[10])
+
+
+@pytest.mark.parametrize("working_memory, sorted_once", [(None, True), (0.01, False)])
+def test_medians_sort_x_only_if_it_fits(monkeypatch, working_memory, sorted_once):
+    # 2000 x 7 sorted row indices take 109 KiB: more than 0.01 MiB.
+    from lib import loops
+    from lib.lloyd import centroid_update
+
+    X = _l1_data()[1]
+    calls, real = [], loops.sorted_medians
+
+    def spy(*args):
+        calls.append(len(args))
+        return real(*args)
+
+    monkeypatch.setattr(loops, "sorted_medians", spy)
+    update = centroid_update(X, 9, "manhattan", working_memory)
+    labels = _l1_clusters(len(X))
+    got = update(labels, None)
+    np.testing.assert_array_equal(got, loops.cluster_medians(X, labels, 9))
+    assert calls == ([4] if sorted_once else [])
+
+
+@pytest.mark.parametrize("init", ["k-means++", "greedy-k-means++"])
+def test_kmedians_runs_are_identical_with_and_without_numba(monkeypatch, init):
+    rng = np.random.default_rng(6)
+    data = _l1_data() + [rng.normal(size=(1500, 3)) * np.exp(rng.normal(size=3) * 4)]
     runs = []
     for _ in range(2):
-        for X in _l1_data():
-            runs.append(lib.kmeans(X, 10, metric="manhattan", seed=3, tol=0))
+        for X in data:
+            runs.append(
+                lib.kmeans(
+                    X, 10, init=init, metric="manhattan", n_init=2, seed=3, tol=0
+                )
+            )
         _without_loop(monkeypatch)
-    for fast, slow in zip(runs[:2], runs[2:]):
+    half = len(data)
+    for fast, slow in zip(runs[:half], runs[half:]):
         np.testing.assert_array_equal(fast.labels, slow.labels)
         np.testing.assert_array_equal(fast.centroids, slow.centroids)
+        assert fast.n_iter == slow.n_iter and fast.inertia == slow.inertia
+
+
+def test_l1_quantize_image_is_identical_with_and_without_numba(monkeypatch):
+    # The colour chapter's L1 runs: fitted on a sample, then every pixel labelled.
+    rng = np.random.default_rng(7)
+    image = np.clip(rng.normal(128, 60, size=(90, 70, 3)), 0, 255).astype(np.uint8)
+    runs = []
+    for _ in range(2):
+        runs.append(
+            [
+                lib.quantize_image(
+                    image,
+                    k,
+                    metric="manhattan",
+                    sample_size=2000,
+                    sample_seed=0,
+                    seed=s,
+                )
+                for k in (3, 12)
+                for s in (0, 1)
+            ]
+        )
+        _without_loop(monkeypatch)
+    for fast, slow in zip(*runs):
+        np.testing.assert_array_equal(fast.labels, slow.labels)
+        np.testing.assert_array_equal(fast.palette, slow.palette)
         assert fast.n_iter == slow.n_iter and fast.inertia == slow.inertia
