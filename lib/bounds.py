@@ -334,9 +334,11 @@ class BoundedAssign:
 
         def work(sl):
             if loop is None:
-                count = self.yinyang_chunk(sl, C, cc, move, group_move, gap, slack)
-                doubt[sl][count[1]] = True
-                counts[sl.start // self.rows] = count[0]
+                computed, left = self.yinyang_chunk(
+                    sl, C, cc, move, group_move, gap, slack
+                )
+                doubt[sl][left] = True
+                counts[sl.start // self.rows] = computed
                 return
             counts[sl.start // self.rows] = loop(
                 self.X[sl], C, self.labels[sl], self.upper[sl], self.lower[sl],
