@@ -1,6 +1,7 @@
 """Time lib.kmeans against its peers, whole calls from the same start (issue #18).
 
-Contenders: lib with ``algorithm="lloyd"``, ``"hamerly"`` and ``"elkan"``;
+Contenders: lib with ``algorithm="lloyd"``, ``"hamerly"``, ``"elkan"`` and
+``"yinyang"``;
 scikit-learn ``KMeans`` with ``algorithm="lloyd"`` and ``"elkan"``;
 scikit-learn-intelex (``sklearnex.cluster.KMeans``, oneDAL); faiss
 (``faiss.Kmeans``, float32). The peers are benchmark-only dependencies
@@ -30,9 +31,9 @@ lib's fastest algorithm and "ratio" is its time over the fastest peer's (below
 the largest absolute centroid difference, and the relative difference of the
 objective, ``inertia / lib lloyd's - 1``, both computed here in float64 from
 the contender's centroids and labels (faiss returns centroids only; its labels
-are ``lib.assign``'s). lib's Hamerly and Elkan must give 0 in both; a peer
-differs by rounding, by its float32 arithmetic (faiss), or, where ties or
-empty clusters are broken another way, by a drift that grows with the
+are ``lib.assign``'s). lib's Hamerly, Elkan and Yinyang must give 0 in both;
+a peer differs by rounding, by its float32 arithmetic (faiss), or, where ties
+or empty clusters are broken another way, by a drift that grows with the
 iterations. faiss takes float32 X: the conversion is made once, outside the
 timing. Elkan in lib keeps (n, k) float64 bounds; where they exceed lib's
 default working memory it gets a larger ``working_memory`` (marked ``*``), or
@@ -69,7 +70,7 @@ REPEATS = 5
 DEFAULT_WORKING_MEMORY = 64
 #: The cap on iterations to convergence: lib's and scikit-learn's default.
 MAX_ITER = 300
-LIB_ALGORITHMS = ("lloyd", "hamerly", "elkan")
+LIB_ALGORITHMS = ("lloyd", "hamerly", "elkan", "yinyang")
 PEERS = ("sklearn lloyd", "sklearn elkan", "sklearnex", "faiss")
 CONTENDERS = tuple(f"lib {a}" for a in LIB_ALGORITHMS) + PEERS
 

@@ -106,6 +106,121 @@ def hamerly_doubtful(labels, upper, lower, move, gap, slack, todo):
     return count
 
 
+@numba.njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
+def _sq_distance(X, i, C, j):
+    """``||X[i] - C[j]||^2`` from the differences, summed in any order (SIMD).
+
+    Any order of the d non-negative terms is within about d eps of the exact
+    sum, far inside the slack that the bounds leave for rounding.
+    """
+    e = 0.0
+    for t in range(X.shape[1]):
+        diff = X[i, t] - C[j, t]
+        e += diff * diff
+    return e
+
+
+@numba.njit(nogil=True, cache=True)
+def yinyang_filter(
+    X,
+    C,
+    labels,
+    upper,
+    lower,
+    move,
+    group_move,
+    gap,
+    group,
+    order,
+    starts,
+    slack,
+    doubt,
+):
+    """Yinyang's global and group filters, one point at a time; returns the distances.
+
+    ``lower[i, g]`` bounds the distance from point i to every centroid of
+    group g but its own; it shrinks by ``group_move[g]``. A point that its
+    bounds (or half the gap to its centroid's nearest neighbour) do not settle
+    gets its exact distance to its centroid; if still in doubt, it is compared
+    with the centroids of the groups whose bound does not clear it, in
+    ``order[starts[g]:starts[g + 1]]``. A point whose winner is not ahead of
+    every other candidate by more than `slack` (squared units) gets
+    ``doubt[i] = True``, for Lloyd's kernel. Returns how many distances were
+    computed. The NumPy twin is ``lib.bounds.BoundedAssign.yinyang_chunk``.
+    """
+    n_groups = starts.shape[0] - 1
+    dist = np.empty(C.shape[0])
+    search = np.empty(n_groups, dtype=np.bool_)
+    computed = 0
+    for i in range(X.shape[0]):
+        a = labels[i]
+        u = upper[i] + move[a]
+        upper[i] = u
+        low = np.inf
+        for g in range(n_groups):
+            b = lower[i, g] - group_move[g]
+            if b < 0.0:
+                b = 0.0
+            lower[i, g] = b
+            if b < low:
+                low = b
+        glob = low
+        if gap[a] - u > low:
+            low = gap[a] - u
+        if u * u + slack < low * low:
+            continue
+        own = _sq_distance(X, i, C, a)
+        computed += 1
+        u = np.sqrt(own + slack)
+        upper[i] = u
+        low = max(glob, gap[a] - u)
+        if u * u + slack < low * low:
+            continue
+        best, bestd = a, own
+        dist[a] = own
+        for g in range(n_groups):
+            search[g] = u * u + slack >= lower[i, g] * lower[i, g]
+            if not search[g]:
+                continue
+            for m in range(starts[g], starts[g + 1]):
+                j = order[m]
+                if j == a:
+                    continue
+                e = _sq_distance(X, i, C, j)
+                computed += 1
+                dist[j] = e
+                if e < bestd or (e == bestd and j < best):
+                    best, bestd = j, e
+        # A runner-up within rounding of the winner: Lloyd's kernel decides.
+        close = best != a and own <= bestd + slack
+        for g in range(n_groups):
+            if search[g]:
+                for m in range(starts[g], starts[g + 1]):
+                    j = order[m]
+                    if j != best and dist[j] <= bestd + slack:
+                        close = True
+        if close:
+            doubt[i] = True
+            continue
+        labels[i] = best
+        upper[i] = np.sqrt(bestd + slack)
+        for g in range(n_groups):
+            near = np.inf
+            if search[g]:
+                for m in range(starts[g], starts[g + 1]):
+                    j = order[m]
+                    if j != best and dist[j] < near:
+                        near = dist[j]
+            elif group[a] == g and best != a:
+                near = own  # the point left c_a: its group must bound it too
+            if near < np.inf:
+                b = np.sqrt(max(near - slack, 0.0))
+                lower[i, g] = b if search[g] else min(lower[i, g], b)
+            elif search[g]:
+                lower[i, g] = np.inf
+    return computed
+
+
 @numba.njit(nogil=True, cache=True)
 def own_costs(X, C, labels, costs):
     """``costs[i] = ||X[i] - C[labels[i]]||^2``, exactly, one row at a time."""

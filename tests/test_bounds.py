@@ -1,14 +1,20 @@
-"""Hamerly's and Elkan's k-means are Lloyd's, iteration by iteration (lib.bounds)."""
+"""Hamerly's, Elkan's and Yinyang's k-means are Lloyd's, iteration by iteration."""
 
 import numpy as np
 import pytest
 
 import lib
-from lib.bounds import BoundedAssign, check_algorithm, elkan_fits
-from lib.distances import chunk_rows, nearest_centroid, sq_norms
+from lib.bounds import (
+    BoundedAssign,
+    centroid_groups,
+    check_algorithm,
+    elkan_fits,
+    yinyang_fits,
+)
+from lib.distances import CACHE_BLOCK_MB, chunk_rows, nearest_centroid, sq_norms
 from lib.lloyd import lloyd_loop, update_centroids
 
-KINDS = ("hamerly", "elkan")
+KINDS = ("hamerly", "elkan", "yinyang")
 
 
 def _blobs(seed, n=2000, d=4, k=12, spread=1.0):
@@ -104,7 +110,7 @@ def test_kmeans_algorithms_agree_with_restarts_and_tolerance():
     X = _blobs(5, n=3000, d=6, k=8)
     results = [
         lib.kmeans(X, 8, n_init=3, seed=7, algorithm=a)
-        for a in ("lloyd", "hamerly", "elkan", "auto")
+        for a in ("lloyd", "hamerly", "elkan", "yinyang", "auto")
     ]
     for res in results[1:]:
         np.testing.assert_array_equal(res.labels, results[0].labels)
@@ -120,26 +126,54 @@ def test_elkan_must_fit_the_working_memory():
     assert check_algorithm("auto", "sqeuclidean", 10**7, 256, 3, 64) == "hamerly"
 
 
-def test_only_squared_euclidean_has_bounds():
+def test_yinyang_must_fit_the_working_memory():
+    # t = k / 10 group bounds per point: 64 clusters, 6 groups.
+    assert yinyang_fits(20_000, 64, 1.0) and not yinyang_fits(10**6, 256, 64)
+    X = _blobs(0, n=40_000, d=2, k=4)
+    with pytest.raises(ValueError, match=r"40,000 x 6 group bounds.*'hamerly'"):
+        lib.kmeans(X, 64, algorithm="yinyang", working_memory=1, seed=0)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_only_squared_euclidean_has_bounds(kind):
     X = _blobs(0, n=50)
     with pytest.raises(ValueError, match="needs metric='sqeuclidean'.*'lloyd'"):
-        lib.kmeans(X, 3, metric="manhattan", algorithm="hamerly", seed=0)
+        lib.kmeans(X, 3, metric="manhattan", algorithm=kind, seed=0)
     assert check_algorithm("auto", "manhattan", 50, 3, 4, 64) == "lloyd"
     with pytest.raises(ValueError, match="algorithm='fast' is not supported"):
         lib.kmeans(X, 3, algorithm="fast", seed=0)
 
 
-def test_hamerly_memory_is_of_order_n():
+def _peak_memory(algorithm, working_memory):
+    """Peak traced bytes of 3 updates on 200,000 3-D points, k = 64."""
     import tracemalloc
 
     X = _blobs(0, n=200_000, d=3, k=64)
     C0 = X[:64].copy()
+    # Once untraced, so that one-time costs (loading the compiled loops, the
+    # thread pool) are not counted: the test then passes alone too.
+    lib.kmeans(X[:1000], 64, init=C0, algorithm=algorithm, max_iter=2)
     tracemalloc.start()
-    lib.kmeans(X, 64, init=C0, algorithm="hamerly", max_iter=3, working_memory=1)
+    lib.kmeans(
+        X, 64, init=C0, algorithm=algorithm, max_iter=3, working_memory=working_memory
+    )
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
+    return peak, len(X)
+
+
+def test_hamerly_memory_is_of_order_n():
+    peak, n = _peak_memory("hamerly", working_memory=1)
     # A handful of n-long vectors (labels, bounds, costs, norms), never n x k.
-    assert peak < 12 * 8 * len(X), peak
+    assert peak < 12 * 8 * n, peak
+
+
+def test_yinyang_memory_is_n_times_the_groups():
+    # 16 MiB: the 200,000 x 6 group bounds (9 MiB) must fit.
+    peak, n = _peak_memory("yinyang", working_memory=16)
+    # Hamerly's n-long vectors plus t = 6 group bounds a point, never n x k;
+    # the first assignment's distance block is reordered by group (a copy).
+    assert peak < (12 + 6) * 8 * n + 2 * CACHE_BLOCK_MB * 2**20, peak
 
 
 def test_the_compiled_pass_and_numpy_give_the_same_run(monkeypatch):
@@ -160,3 +194,51 @@ def test_auto_picks_hamerly_for_few_features_only():
     assert check_algorithm("auto", "sqeuclidean", 273_280, 48, 3, 64) == "hamerly"
     assert check_algorithm("auto", "sqeuclidean", 10_000, 10, 784, 64) == "lloyd"
     assert check_algorithm("auto", "sqeuclidean", 200_000, 256, 32, 64) == "lloyd"
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("seed", range(3))
+def test_yinyang_with_many_groups_is_lloyd(compiled, seed, monkeypatch):
+    # k = 60: six groups, so the group filter (not only the global one) runs;
+    # the compiled loop and its NumPy twin are each held to Lloyd's run.
+    if not compiled:
+        import lib.bounds as bounds
+
+        monkeypatch.setattr(bounds, "compiled_loop", lambda name: None)
+    X = _blobs(seed, n=3000, d=3 + 7 * seed, k=60, spread=1.0 + seed)
+    C0 = X[np.random.default_rng(seed).choice(len(X), 60, replace=False)]
+    ref, got, fast = _lloyd_and("yinyang", X, C0, rows=500)
+    _assert_same(ref, got)
+    assert fast.group.max() + 1 == 6 and fast.lower.shape == (3000, 6)
+    assert fast.skipped[0] == 0.0 and max(fast.skipped) > 0.5, fast.skipped
+    # The group filter compares a doubtful point with a few groups only:
+    # more is skipped than Hamerly's one bound allows.
+    hamerly = _lloyd_and("hamerly", X, C0, rows=500)[2]
+    assert sum(fast.skipped) > sum(hamerly.skipped)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_yinyang_ties_and_empty_clusters_with_many_groups(compiled, monkeypatch):
+    if not compiled:
+        import lib.bounds as bounds
+
+        monkeypatch.setattr(bounds, "compiled_loop", lambda name: None)
+    # Integer points on a grid, centroids on grid points: exact ties; two
+    # duplicated centroids and two far away start empty.
+    rng = np.random.default_rng(4)
+    X = rng.integers(0, 9, size=(1500, 2)).astype(float)
+    C0 = np.vstack([X[:26], X[:2], [[100.0, 100.0], [-90.0, 50.0]]])
+    ref, got, _ = _lloyd_and("yinyang", X, C0, rows=300)
+    _assert_same(ref, got)
+    counts = np.bincount(ref[1][0], minlength=30)
+    assert counts[26:].max() == 0, "the duplicates and the far centroids start empty"
+
+
+def test_centroid_groups_are_deterministic_and_numbered_without_gaps():
+    C = _blobs(0, n=200, d=3, k=8)
+    a, b = centroid_groups(C, 20), centroid_groups(C.copy(), 20)
+    np.testing.assert_array_equal(a, b)
+    assert set(a.tolist()) == set(range(20))
+    # Fewer distinct centroids than groups: fewer groups.
+    assert centroid_groups(np.repeat(C[:3], 4, axis=0), 5).max() == 2
+    assert centroid_groups(C[:1], 1).tolist() == [0]

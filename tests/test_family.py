@@ -39,6 +39,7 @@ LLOYD = {
     "k-means": lambda X, k, **kw: lib.kmeans(X, k, **kw),
     "hamerly": lambda X, k, **kw: lib.kmeans(X, k, algorithm="hamerly", **kw),
     "elkan": lambda X, k, **kw: lib.kmeans(X, k, algorithm="elkan", **kw),
+    "yinyang": lambda X, k, **kw: lib.kmeans(X, k, algorithm="yinyang", **kw),
     "k-medians": lambda X, k, **kw: lib.kmeans(X, k, metric="manhattan", **kw),
     "mahalanobis": lambda X, k, **kw: mahalanobis_kmeans(X, k, SIGMA, **kw),
     "spherical": lambda X, k, **kw: spherical_kmeans(X, k, **kw),
