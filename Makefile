@@ -18,6 +18,12 @@ ifneq ($(wildcard $(SHARED_DATA)),)
 export CFS_DATA_DIR ?= $(SHARED_DATA)
 endif
 export CHROMIUM
+# Python caches the byte code of every module it imports (pip installs without
+# it, below). Where the environment forbids that (PYTHONDONTWRITEBYTECODE, set on
+# some machines), every process - each notebook kernel, each graded submission,
+# each pytest worker - compiled torch, SciPy, numba and the rest from source
+# again (2.7 s of compile() in a process's first epoch of training alone).
+unexport PYTHONDONTWRITEBYTECODE
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # One BLAS/OpenMP/torch thread wherever notebooks run, so that nbval and the
 # site build compute the very same numbers (thread count changes the rounding
