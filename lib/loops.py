@@ -2,8 +2,8 @@
 
 With d = 3 (pixels) the assignment's matrix product is cheap; what costs is
 writing the (rows, k) score block to memory and reading it back for the argmin.
-:func:`nearest_few_features` computes the same scores ``||c||^2 - 2 x.c`` one
-row at a time into a k-long buffer that never leaves the cache.
+:func:`nearest_few_features` computes the same scores ``||c||^2 - 2 x.c`` for
+a block of rows at a time into buffers that never leave the cache.
 :func:`cluster_sums` adds every point to its cluster's sum in one pass over X.
 For k-medians, :func:`nearest_l1` (and :func:`nearest_l1_rgb`, the same for
 three features) finds each row's nearest centroid in L1 without SciPy's
@@ -19,41 +19,61 @@ so later processes load it in a fraction of a second; without numba,
 import numba
 import numpy as np
 
+#: Rows that :func:`nearest_few_features` scores together (a few KiB of buffers).
+FEW_FEATURES_BLOCK = 256
+
 
 @numba.njit(nogil=True, cache=True)
 def nearest_few_features(X, C, W, labels, dist, second):
     """Write each row's nearest centroid into `labels` and its distance into `dist`.
 
     ``W = [-2 C^T ; ||c||^2]``, shape (d + 1, k), holds the scores' weights;
-    ties go to the lowest index, as with ``np.argmin``. The winner's squared
-    distance is computed exactly from ``x - c``. If `second` has a slot per
-    row, it gets the runner-up's score (``inf`` when k = 1), which Hamerly's
-    bounds need. The GIL is released, so the chunks of a large X run on threads.
+    ties go to the lowest index, as with ``np.argmin``. The rows go in blocks
+    of ``FEW_FEATURES_BLOCK``, centroid by centroid, so that every inner loop
+    runs over the block's rows and the CPU's vector instructions score and
+    compare several rows at once; each row's score adds the same terms in the
+    same order whatever its block. The winner's squared distance is computed
+    exactly from ``x - c``. If `second` has a slot per row, it gets the
+    runner-up's score (``inf`` when k = 1), which Hamerly's bounds need. The
+    GIL is released, so the chunks of a large X run on threads.
     """
-    d = X.shape[1]
+    n, d = X.shape
     k = W.shape[1]
-    s = np.empty(k)
-    for i in range(X.shape[0]):
+    B = FEW_FEATURES_BLOCK
+    XT = np.empty((d, B))  # the block's rows, one feature per row of XT
+    score, low, runner_up = np.empty(B), np.empty(B), np.empty(B)
+    best = np.empty(B, dtype=np.intp)
+    for start in range(0, n, B):
+        m = min(B, n - start)
+        for t in range(d):
+            for r in range(m):
+                XT[t, r] = X[start + r, t]
+        low[:m] = np.inf
+        runner_up[:m] = np.inf
+        best[:m] = 0
         for j in range(k):
-            s[j] = W[d, j]
-        for t in range(d):
-            x = X[i, t]
-            for j in range(k):
-                s[j] += x * W[t, j]
-        best, low, runner_up = 0, s[0], np.inf
-        for j in range(1, k):
-            if s[j] < low:
-                best, low, runner_up = j, s[j], low
-            elif s[j] < runner_up:
-                runner_up = s[j]
-        labels[i] = best
-        if second.shape[0]:
-            second[i] = runner_up
-        e = 0.0
-        for t in range(d):
-            diff = X[i, t] - C[best, t]
-            e += diff * diff
-        dist[i] = e
+            for r in range(m):
+                score[r] = W[d, j]
+            for t in range(d):
+                w = W[t, j]
+                for r in range(m):
+                    score[r] += XT[t, r] * w
+            for r in range(m):  # selects, not branches: the loop vectorizes
+                s, lo, ru = score[r], low[r], runner_up[r]
+                wins = s < lo
+                runner_up[r] = lo if wins else (s if s < ru else ru)
+                low[r] = s if wins else lo
+                best[r] = j if wins else best[r]
+        for r in range(m):
+            i = start + r
+            labels[i] = best[r]
+            if second.shape[0]:
+                second[i] = runner_up[r]
+            e = 0.0
+            for t in range(d):
+                diff = X[i, t] - C[best[r], t]
+                e += diff * diff
+            dist[i] = e
 
 
 @numba.njit(nogil=True, cache=True)

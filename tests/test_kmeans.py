@@ -431,6 +431,32 @@ def test_compiled_loop_equals_matrix_product_path(monkeypatch, d, k):
     np.testing.assert_allclose(dist, dist2, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("n, d, k", [(1000, 3, 48), (257, 2, 1), (600, 8, 5)])
+def test_compiled_loop_blocks_give_each_row_its_own_answer(n, d, k):
+    # The loop scores FEW_FEATURES_BLOCK rows at a time (n here is not a multiple
+    # of it). On an integer grid every score is exact and ties are everywhere:
+    # each row gets the lowest index among its best centroids, the runner-up's
+    # score and its distance, across the blocks' edges too.
+    from lib import loops
+    from lib.distances import packed_centroids, sq_norms
+
+    assert n > loops.FEW_FEATURES_BLOCK
+    rng = np.random.default_rng(n + d + k)
+    X = rng.integers(0, 4, size=(n, d)).astype(float)
+    C = rng.integers(0, 4, size=(k, d)).astype(float)
+    labels, dist, second = np.empty(n, dtype=np.intp), np.empty(n), np.empty(n)
+    loops.nearest_few_features(
+        X, C, packed_centroids(C, sq_norms(C)), labels, dist, second
+    )
+    D = ((X[:, None, :] - C[None]) ** 2).sum(axis=2)
+    S = D - sq_norms(X)[:, None]
+    np.testing.assert_array_equal(labels, S.argmin(axis=1))
+    np.testing.assert_array_equal(dist, D[np.arange(n), labels])
+    runner_up = np.sort(S, axis=1)[:, 1] if k > 1 else np.full(n, np.inf)
+    np.testing.assert_array_equal(second, runner_up)
+    assert k == 1 or np.any(np.sort(S, axis=1)[:, 0] == runner_up)  # ties occurred
+
+
 @pytest.mark.parametrize("d, used", [(3, True), (8, True), (9, False)])
 def test_compiled_loop_is_used_only_for_few_features(monkeypatch, d, used):
     from lib import distances, loops
