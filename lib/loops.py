@@ -42,7 +42,7 @@ def nearest_few_features(X, C, W, labels, dist, second):
     B = FEW_FEATURES_BLOCK
     XT = np.empty((d, B))  # the block's rows, one feature per row of XT
     score, low, runner_up = np.empty(B), np.empty(B), np.empty(B)
-    best = np.empty(B, dtype=np.intp)
+    best = np.empty(B)  # float: the selects below then vectorize with the scores
     for start in range(0, n, B):
         m = min(B, n - start)
         for t in range(d):
@@ -50,7 +50,7 @@ def nearest_few_features(X, C, W, labels, dist, second):
                 XT[t, r] = X[start + r, t]
         low[:m] = np.inf
         runner_up[:m] = np.inf
-        best[:m] = 0
+        best[:m] = 0.0
         for j in range(k):
             for r in range(m):
                 score[r] = W[d, j]
@@ -59,19 +59,18 @@ def nearest_few_features(X, C, W, labels, dist, second):
                 for r in range(m):
                     score[r] += XT[t, r] * w
             for r in range(m):  # selects, not branches: the loop vectorizes
-                s, lo, ru = score[r], low[r], runner_up[r]
-                wins = s < lo
-                runner_up[r] = lo if wins else (s if s < ru else ru)
-                low[r] = s if wins else lo
-                best[r] = j if wins else best[r]
+                s, lo = score[r], low[r]
+                best[r] = j if s < lo else best[r]  # ties keep the lower index
+                runner_up[r] = min(runner_up[r], max(s, lo))
+                low[r] = min(s, lo)
         for r in range(m):
-            i = start + r
-            labels[i] = best[r]
+            i, b = start + r, int(best[r])
+            labels[i] = b
             if second.shape[0]:
                 second[i] = runner_up[r]
             e = 0.0
             for t in range(d):
-                diff = X[i, t] - C[best[r], t]
+                diff = X[i, t] - C[b, t]
                 e += diff * diff
             dist[i] = e
 
