@@ -102,9 +102,9 @@ def update_centroids(X, labels, k, metric="sqeuclidean"):
             members = X[order[bounds[j] : bounds[j + 1]]]
             C[j] = np.median(members, axis=0) if len(members) else np.nan
         return C
-    counts = np.bincount(labels, minlength=k).astype(float)
+    sums, counts = _cluster_sums(X, labels, k, with_counts=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return _cluster_sums(X, labels, k) / counts[:, None]
+        return sums / counts.astype(float)[:, None]
 
 
 def centroid_update(X, k, metric="sqeuclidean", working_memory=None):
@@ -141,26 +141,31 @@ def centroid_update(X, k, metric="sqeuclidean", working_memory=None):
 SUM_BLOCKS = 8
 
 
-def _cluster_sums(X, labels, k):
+def _cluster_sums(X, labels, k, with_counts=False):
     """The (k, d) sum of the rows of each cluster, in one pass over X.
 
     With numba, a compiled loop adds each row to its cluster's sum, a block of
     rows per thread, and the blocks' sums are added in order. Without it, a
-    sparse (n, k) one-hot matrix, transposed, times X.
+    sparse (n, k) one-hot matrix, transposed, times X. `with_counts` also
+    returns the clusters' sizes, counted in the same pass.
     """
     n, d = X.shape
     add_rows = compiled_loop("cluster_sums")
     if add_rows is None:
         onehot = sp.csr_matrix((np.ones(n), labels, np.arange(n + 1)), shape=(n, k))
-        return np.asarray(onehot.T @ X)
+        sums = np.asarray(onehot.T @ X)
+        return (sums, np.bincount(labels, minlength=k)) if with_counts else sums
     rows = max(1024, -(-n // SUM_BLOCKS))
     parts = np.empty((-(-n // rows), k, d))
+    counts = np.zeros((len(parts), k), dtype=np.int64)
 
     def work(sl):
-        parts[sl.start // rows] = add_rows(X[sl], labels[sl], k)
+        block = sl.start // rows
+        parts[block] = add_rows(X[sl], labels[sl], k, counts[block])
 
     map_chunks(work, n, rows)
-    return parts.sum(axis=0)
+    sums = parts.sum(axis=0)
+    return (sums, counts.sum(axis=0)) if with_counts else sums
 
 
 def cluster_sums(X, labels, k):

@@ -76,13 +76,17 @@ def nearest_few_features(X, C, W, labels, dist, second):
 
 
 @numba.njit(nogil=True, cache=True)
-def cluster_sums(X, labels, k):
-    """The (k, d) sums of the rows of X in each cluster, in one pass over X."""
+def cluster_sums(X, labels, k, counts):
+    """The (k, d) sums of the rows of X in each cluster, in one pass over X.
+
+    Adds each cluster's number of rows to `counts` (k ints) in the same pass.
+    """
     sums = np.zeros((k, X.shape[1]))
     for i in range(X.shape[0]):
         j = labels[i]
         if j < 0 or j >= k:  # numba does not check bounds: never write outside sums
             raise ValueError("a label is outside 0..k-1")
+        counts[j] += 1
         for t in range(X.shape[1]):
             sums[j, t] += X[i, t]
     return sums

@@ -527,7 +527,21 @@ def test_compiled_cluster_sums_refuse_labels_out_of_range(bad):
 
     labels = np.array([0, bad, 1])
     with pytest.raises(ValueError, match="outside 0..k-1"):
-        cluster_sums(np.ones((3, 2)), labels, 7)
+        cluster_sums(np.ones((3, 2)), labels, 7, np.zeros(7, dtype=np.int64))
+
+
+@pytest.mark.parametrize("numba", [True, False])
+def test_cluster_sums_count_each_cluster_in_the_same_pass(monkeypatch, numba):
+    from lib import lloyd
+
+    if not numba:
+        monkeypatch.setattr(lloyd, "compiled_loop", lambda name: None)
+    rng = np.random.default_rng(5)
+    X, labels = rng.normal(size=(5000, 3)), rng.integers(0, 6, size=5000)
+    labels[labels == 4] = 5  # an empty cluster
+    sums, counts = lloyd._cluster_sums(X, labels, 7, with_counts=True)
+    np.testing.assert_array_equal(counts, np.bincount(labels, minlength=7))
+    np.testing.assert_array_equal(sums, lloyd._cluster_sums(X, labels, 7))
 
 
 def test_cluster_sums_round_the_same_whatever_the_thread_count(monkeypatch):
