@@ -47,7 +47,6 @@ import numpy as np
 from ._chunks import chunks, map_chunks
 from ._validation import check_choice
 from .distances import (
-    LOOP_MAX_FEATURES,
     compiled_loop,
     nearest_centroid,
     point_costs,
@@ -109,20 +108,21 @@ def centroid_groups(C, t):
 
 
 def choose(n, k, d):
-    """What ``algorithm="auto"`` runs on n points, k clusters, d features.
+    """What ``algorithm="auto"`` runs on n points, k clusters, d features: Lloyd.
 
-    Hamerly for few features (``d <= LOOP_MAX_FEATURES``), where the compiled
-    loop finds each point's runner-up at no extra cost; Lloyd otherwise. The
-    rule comes from ``benchmarks/kmeans_peers.py`` (2 cores, 20 updates from
-    k-means++, whole calls): Hamerly took 0.86x Lloyd's time on the china.jpg
-    pixels (d = 3, k = 48) and 0.67x on a million 2-D points (k = 32), but
-    1.16x on MNIST (d = 784, k = 10) and 1.29x on 200,000 unit vectors
-    (d = 32, k = 256), whose points never settle. Elkan was never the fastest.
-    Nor was Yinyang over 20 updates (README, Performance; 2 loaded cores):
-    1.04x Hamerly's time on the pixels, 0.90x on MNIST but 1.09x Lloyd's, and
-    2.65x Lloyd's on the unit vectors, although it skips the most distances.
+    No bounds won a measured workload once Lloyd's loop for few features
+    scored blocks of rows with vector instructions (``benchmarks/
+    kmeans_peers.py``, 2 idle cores, whole calls from k-means++, README). Over
+    20 updates Hamerly took 1.14x Lloyd's time on the china.jpg pixels
+    (d = 3, k = 48), 1.22x on a million 2-D points (k = 32), 1.17x on MNIST
+    (d = 784, k = 10) and 1.40x on 200,000 unit vectors (d = 32, k = 256);
+    Yinyang 1.17x to 2.66x; Elkan far more. To convergence Hamerly tied on
+    the pixels (1.01x, 57 updates) and lost on the blobs (1.27x) and MNIST
+    (1.00x); Yinyang was 0.94x on MNIST, within the noise. Before that loop,
+    Hamerly was the rule for d <= 8 (0.86x on the pixels, 0.67x on the
+    blobs). The arguments stay: a rule may need them again.
     """
-    return "hamerly" if d <= LOOP_MAX_FEATURES else "lloyd"
+    return "lloyd"
 
 
 def check_algorithm(algorithm, metric, n, k, d, working_memory):

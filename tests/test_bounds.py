@@ -123,7 +123,7 @@ def test_elkan_must_fit_the_working_memory():
     with pytest.raises(ValueError, match=r"20,000 x 64 bounds.*algorithm='hamerly'"):
         lib.kmeans(X, 64, algorithm="elkan", working_memory=1, seed=0)
     # "auto" never picks an Elkan that does not fit.
-    assert check_algorithm("auto", "sqeuclidean", 10**7, 256, 3, 64) == "hamerly"
+    assert check_algorithm("auto", "sqeuclidean", 10**7, 256, 3, 64) == "lloyd"
 
 
 def test_yinyang_must_fit_the_working_memory():
@@ -190,8 +190,9 @@ def test_the_compiled_pass_and_numpy_give_the_same_run(monkeypatch):
     np.testing.assert_allclose(one.centroids[0], X.mean(axis=0), atol=1e-12)
 
 
-def test_auto_picks_hamerly_for_few_features_only():
-    assert check_algorithm("auto", "sqeuclidean", 273_280, 48, 3, 64) == "hamerly"
+def test_auto_picks_lloyd_on_every_measured_workload():
+    assert check_algorithm("auto", "sqeuclidean", 273_280, 48, 3, 64) == "lloyd"
+    assert check_algorithm("auto", "sqeuclidean", 1_000_000, 32, 2, 64) == "lloyd"
     assert check_algorithm("auto", "sqeuclidean", 10_000, 10, 784, 64) == "lloyd"
     assert check_algorithm("auto", "sqeuclidean", 200_000, 256, 32, 64) == "lloyd"
 

@@ -403,7 +403,7 @@ def test_elkan_beyond_the_working_memory_says_the_size_and_the_fix():
     message = str(err.value)
     assert "algorithm='elkan'" in message and "19,531 MiB" in message
     assert "working_memory=64" in message and "algorithm='hamerly'" in message
-    assert check_algorithm("auto", "sqeuclidean", 10_000_000, 256, 3, 64) == "hamerly"
+    assert check_algorithm("auto", "sqeuclidean", 10_000_000, 256, 3, 64) == "lloyd"
 
 
 # ------------------------------------------------- the compiled loop for few features
