@@ -117,10 +117,13 @@ def choose(n, k, d):
     (d = 3, k = 48), 1.22x on a million 2-D points (k = 32), 1.17x on MNIST
     (d = 784, k = 10) and 1.40x on 200,000 unit vectors (d = 32, k = 256);
     Yinyang 1.17x to 2.66x; Elkan far more. To convergence Hamerly tied on
-    the pixels (1.01x, 57 updates) and lost on the blobs (1.27x) and MNIST
-    (1.00x); Yinyang was 0.94x on MNIST, within the noise. Before that loop,
+    the pixels (1.01x, 57 updates) and MNIST (1.00x) and lost on the blobs
+    (1.27x); Yinyang was 0.94x on MNIST, within the noise. Before that loop,
     Hamerly was the rule for d <= 8 (0.86x on the pixels, 0.67x on the
-    blobs). The arguments stay: a rule may need them again.
+    blobs). The unit vectors to convergence (300 updates) were not measured
+    again: in an older run on a loaded machine Hamerly took 0.69x Lloyd's time
+    there, where bounds may still pay. The arguments stay for a rule that
+    needs them.
     """
     return "lloyd"
 

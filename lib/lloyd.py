@@ -378,16 +378,17 @@ def kmeans(
         How each assignment is computed; all give the same labels and
         centroids from the same start. ``"lloyd"`` computes every distance;
         ``"hamerly"``, ``"elkan"`` and ``"yinyang"`` skip those that the
-        triangle inequality settles (:mod:`lib.bounds`), which pays once few
-        points move. Hamerly keeps two bounds per point (memory of order n,
-        like Lloyd's labels); Elkan keeps an (n, k) array of bounds, Yinyang
-        an (n, k / 10) array, one per group of centroids, which suits many
-        clusters. Elkan's and Yinyang's bounds must fit in `working_memory`:
-        beyond it a ValueError gives the size and the fix (a larger
-        `working_memory`, or ``"hamerly"``) rather than a silent switch.
-        ``"auto"`` picks by the measured rule of :func:`lib.bounds.choose`,
-        which picks neither, so it always fits. Only ``"sqeuclidean"`` has
-        the accelerated variants.
+        triangle inequality settles (:mod:`lib.bounds`), which pays only where
+        a distance costs more than the bookkeeping that skips it (the
+        measurements are in :func:`lib.bounds.choose`). Hamerly keeps two
+        bounds per point (memory of order n, like Lloyd's labels); Elkan keeps
+        an (n, k) array of bounds, Yinyang an (n, k / 10) array, one per group
+        of centroids, which suits many clusters. Elkan's and Yinyang's bounds
+        must fit in `working_memory`: beyond it a ValueError gives the size and
+        the fix (a larger `working_memory`, or ``"hamerly"``) rather than a
+        silent switch. ``"auto"`` picks by the measured rule of
+        :func:`lib.bounds.choose` (today Lloyd), which picks neither, so it
+        always fits. Only ``"sqeuclidean"`` has the accelerated variants.
     n_init : int, default=1
         Number of runs from different initializations; the run with the
         lowest objective is returned.
