@@ -33,9 +33,10 @@ def nearest_few_features(X, C, W, labels, dist, second):
     runs over the block's rows and the CPU's vector instructions score and
     compare several rows at once; each row's score adds the same terms in the
     same order whatever its block. The winner's squared distance is computed
-    exactly from ``x - c``. If `second` has a slot per row, it gets the
-    runner-up's score (``inf`` when k = 1), which Hamerly's bounds need. The
-    GIL is released, so the chunks of a large X run on threads.
+    exactly from ``x - c`` (:func:`own_costs`). If `second` has a slot per
+    row, it gets the runner-up's score (``inf`` when k = 1), which Hamerly's
+    bounds need. The GIL is released, so the chunks of a large X run on
+    threads.
     """
     n, d = X.shape
     k = W.shape[1]
@@ -64,15 +65,11 @@ def nearest_few_features(X, C, W, labels, dist, second):
                 runner_up[r] = min(runner_up[r], max(s, lo))
                 low[r] = min(s, lo)
         for r in range(m):
-            i, b = start + r, int(best[r])
-            labels[i] = b
+            labels[start + r] = int(best[r])
             if second.shape[0]:
-                second[i] = runner_up[r]
-            e = 0.0
-            for t in range(d):
-                diff = X[i, t] - C[b, t]
-                e += diff * diff
-            dist[i] = e
+                second[start + r] = runner_up[r]
+        rows = slice(start, start + m)
+        own_costs(X[rows], C, labels[rows], dist[rows])
 
 
 @numba.njit(nogil=True, cache=True)
